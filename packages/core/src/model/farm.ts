@@ -1,0 +1,272 @@
+import { z } from "zod";
+import { addressFamily, canonicalAddress, isMac } from "./address.ts";
+import { formatPorts, parsePorts, rangesOverlap } from "./ports.ts";
+
+// Every attribute keeps nftlb's name, so that the model *is* nftlb's JSON with canonical
+// types (numbers as numbers, addresses in canonical text): import and export stay a
+// matter of types, never of renaming fields.
+
+export const FAMILIES = ["ipv4", "ipv6", "dual"] as const;
+export const MODES = ["snat", "dnat", "dsr"] as const;
+export const PROTOCOLS = ["tcp", "udp", "sctp", "all"] as const;
+export const SCHEDULERS = ["weight", "rr", "hash", "symhash"] as const;
+export const SCHED_FIELDS = ["srcip", "dstip", "srcport", "dstport", "srcmac", "dstmac"] as const;
+export const STATES = ["up", "down", "off"] as const;
+
+export const MAX_WEIGHT = 10_000;
+export const MAX_PRIORITY = 1_000;
+export const MAX_BACKENDS = 1_024;
+
+const oneOf = (values: readonly string[]) => ({ error: () => `must be one of ${values.join(", ")}` });
+
+/** An integer that nftlb may write as a number or as a string ("5"). */
+const integer = (min: number, max: number) =>
+  z.union([z.number(), z.string()], { error: () => "must be a number" }).transform((value, ctx) => {
+    const n = typeof value === "number" ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: `must be an integer from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/** Names become parts of nft chain names and of URLs: keep them to a safe alphabet. */
+const name = z
+  .string({ error: () => "must be a string" })
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, {
+    error: () => "must be 1-63 letters, digits, '_', '.' or '-', not starting with '.' or '-'",
+  });
+
+const ifaceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: () => "must be an interface name (1-15 letters, digits, '_', '.', '-')" });
+
+const macAddress = z
+  .string()
+  .refine(isMac, { error: () => "must be a MAC address such as 02:00:00:00:00:0a" })
+  .transform((mac) => mac.toLowerCase());
+
+const address = z
+  .string({ error: () => "must be a string" })
+  .refine((text) => addressFamily(text) !== null, { error: () => "must be an IPv4 or IPv6 address" })
+  .transform(canonicalAddress);
+
+const port = z
+  .union([z.number(), z.string()], { error: () => "must be a port number or empty" })
+  .transform((value, ctx) => {
+    if (value === "") return null;
+    const n = typeof value === "number" ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+      ctx.addIssue({ code: "custom", message: "must be a port from 1 to 65535, or empty to keep the destination port" });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const virtualPorts = z.union([z.string(), z.number()], { error: () => "must be a string such as 80,443,8000-8100" }).transform((value, ctx) => {
+  const parsed = parsePorts(String(value));
+  if (!parsed.ok) {
+    ctx.addIssue({ code: "custom", message: parsed.reason });
+    return z.NEVER;
+  }
+  return formatPorts(parsed.ranges);
+});
+
+const schedParam = z.string({ error: () => "must be a string such as \"srcip srcport\"" }).transform((value, ctx) => {
+  const words = value.split(/[\s,]+/).filter((w) => w !== "" && w !== "none");
+  const unknown = words.filter((w) => !(SCHED_FIELDS as readonly string[]).includes(w));
+  if (unknown.length > 0) {
+    ctx.addIssue({ code: "custom", message: `unknown field ${unknown.join(", ")}; use any of ${SCHED_FIELDS.join(", ")} or none` });
+    return z.NEVER;
+  }
+  return SCHED_FIELDS.filter((f) => words.includes(f));
+});
+
+/**
+ * nftlb 1.0 attributes that Switchyard does not implement yet. nftlb writes them at these
+ * values when they are off; a config that has them off means the same here, and a config
+ * that turns one on is refused rather than silently run without it.
+ */
+const notYet = (...offValues: string[]) =>
+  z
+    .union([z.string(), z.number(), z.array(z.unknown())])
+    .optional()
+    .refine((value) => value === undefined || (Array.isArray(value) ? value.length === 0 : isOff(String(value), offValues)), {
+      error: () => `not supported yet (accepted only when off: ${offValues.map((v) => JSON.stringify(v)).join(" or ")})`,
+    });
+
+function isOff(value: string, offValues: string[]): boolean {
+  if (offValues.includes(value)) return true;
+  // Numeric attributes are off at zero however nftlb spells it ("0", "0x0", "0x00000000").
+  return offValues.includes("0") && /^(0x)?0+$/i.test(value);
+}
+
+/** Attributes that only matter when a feature above is on; nftlb writes them anyway. */
+const inert = z.union([z.string(), z.number()]).optional();
+
+const unsupportedFarmAttributes = {
+  helper: notYet("none"),
+  log: notYet("none"),
+  "log-rtlimit": notYet("0"),
+  mark: notYet("0"),
+  "est-connlimit": notYet("0"),
+  "new-rtlimit": notYet("0"),
+  "new-rtlimit-burst": notYet("0"),
+  "rst-rtlimit": notYet("0"),
+  "rst-rtlimit-burst": notYet("0"),
+  "tcp-strict": notYet("off"),
+  persistence: notYet("none"),
+  queue: notYet("-1"),
+  "intra-connect": notYet("off"),
+  "flow-offload": notYet("off"),
+  "source-addr": notYet(""),
+  policies: notYet(),
+  sessions: notYet(),
+  addresses: notYet(),
+  "log-prefix": inert,
+  "persist-ttl": inert,
+  "limits-ttl": inert,
+  "new-rtlimit-log-prefix": inert,
+  "rst-rtlimit-log-prefix": inert,
+  "est-connlimit-log-prefix": inert,
+};
+
+const unsupportedBackendAttributes = {
+  mark: notYet("0"),
+  "est-connlimit": notYet("0"),
+  "source-addr": notYet(""),
+  "est-connlimit-log-prefix": inert,
+};
+
+function withoutKeys<T extends object, K extends string>(value: T, keys: Record<K, unknown>): Omit<T, K> {
+  const copy = { ...value } as Record<string, unknown>;
+  for (const key of Object.keys(keys)) delete copy[key];
+  return copy as Omit<T, K>;
+}
+
+export const BackendSchema = z
+  .strictObject({
+    name,
+    "ip-addr": address,
+    port: port.default(null),
+    weight: integer(1, MAX_WEIGHT).default(1),
+    priority: integer(1, MAX_PRIORITY).default(1),
+    state: z.enum(STATES, oneOf(STATES)).default("up"),
+    "ether-addr": macAddress.optional(),
+    ...unsupportedBackendAttributes,
+  })
+  .transform((backend) => withoutKeys(backend, unsupportedBackendAttributes));
+
+export const FarmSchema = z
+  .strictObject({
+    name,
+    family: z.enum(FAMILIES, oneOf(FAMILIES)).default("ipv4"),
+    "virtual-addr": address,
+    "virtual-addr6": address.optional(),
+    "virtual-ports": virtualPorts.default(""),
+    mode: z.enum(MODES, oneOf(MODES)).default("snat"),
+    protocol: z.enum(PROTOCOLS, oneOf(PROTOCOLS)).default("tcp"),
+    scheduler: z.enum(SCHEDULERS, oneOf(SCHEDULERS)).default("rr"),
+    "sched-param": schedParam.default([]),
+    priority: integer(1, MAX_PRIORITY).default(1),
+    state: z.enum(STATES, oneOf(STATES)).default("up"),
+    iface: ifaceName.optional(),
+    oface: ifaceName.optional(),
+    "ether-addr": macAddress.optional(),
+    backends: z.array(BackendSchema).max(MAX_BACKENDS).default([]),
+    ...unsupportedFarmAttributes,
+  })
+  .transform((farm) => withoutKeys(farm, unsupportedFarmAttributes))
+  .superRefine(checkFarm);
+
+export const ConfigSchema = z
+  .strictObject({ farms: z.array(FarmSchema).default([]) })
+  .superRefine(checkConfig);
+
+export type Backend = z.output<typeof BackendSchema>;
+export type Farm = z.output<typeof FarmSchema>;
+export type Config = z.output<typeof ConfigSchema>;
+export type FarmInput = z.input<typeof FarmSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type Family = (typeof FAMILIES)[number];
+export type Mode = (typeof MODES)[number];
+export type Protocol = (typeof PROTOCOLS)[number];
+export type Scheduler = (typeof SCHEDULERS)[number];
+export type SchedField = (typeof SCHED_FIELDS)[number];
+export type State = (typeof STATES)[number];
+
+type Ctx = z.RefinementCtx;
+
+function checkFarm(farm: Farm, ctx: Ctx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  const vipFamily = addressFamily(farm["virtual-addr"]);
+  const wanted = farm.family === "ipv6" ? "ipv6" : "ipv4";
+  if (vipFamily !== wanted) {
+    issue(["virtual-addr"], `is an ${vipFamily === "ipv6" ? "IPv6" : "IPv4"} address but the farm's family is ${farm.family}` +
+      (farm.family === "dual" ? " (a dual farm takes its IPv4 address here and its IPv6 address in virtual-addr6)" : ""));
+  }
+  if (farm.family === "dual") {
+    if (farm["virtual-addr6"] === undefined) issue(["virtual-addr6"], "is required for family dual (the farm's IPv6 address)");
+    else if (addressFamily(farm["virtual-addr6"]) !== "ipv6") issue(["virtual-addr6"], "must be an IPv6 address");
+  } else if (farm["virtual-addr6"] !== undefined) {
+    issue(["virtual-addr6"], `is only for family dual; this farm's family is ${farm.family}`);
+  }
+  if (farm.protocol === "all" && farm["virtual-ports"] !== "") {
+    issue(["virtual-ports"], "must be empty when protocol is all: the farm then takes every protocol and port of its address");
+  }
+  if (farm.mode === "dsr" && farm.iface === undefined) {
+    issue(["iface"], "is required in dsr mode: the interface on which the virtual address arrives");
+  }
+  const seen = new Set<string>();
+  farm.backends.forEach((backend, i) => {
+    if (seen.has(backend.name)) issue(["backends", i, "name"], "is a duplicate backend name in this farm");
+    seen.add(backend.name);
+    const family = addressFamily(backend["ip-addr"]);
+    if (farm.family !== "dual" && family !== farm.family) {
+      issue(["backends", i, "ip-addr"], `is an ${family === "ipv6" ? "IPv6" : "IPv4"} address but the farm's family is ${farm.family}`);
+    }
+    if (farm.protocol === "all" && backend.port !== null) {
+      issue(["backends", i, "port"], "must be empty when the farm's protocol is all: only a tcp, udp or sctp farm can change the port");
+    }
+    if (farm.mode === "dsr" && backend.port !== null) {
+      issue(["backends", i, "port"], "must be empty in dsr mode: frames are forwarded unchanged, so the backend port is the virtual port");
+    }
+  });
+}
+
+function checkConfig(config: Config, ctx: Ctx): void {
+  const byName = new Map<string, number>();
+  config.farms.forEach((farm, i) => {
+    const first = byName.get(farm.name);
+    if (first !== undefined) ctx.addIssue({ code: "custom", path: ["farms", i, "name"], message: `is a duplicate farm name (farm #${first + 1} has it too)` });
+    else byName.set(farm.name, i);
+  });
+
+  // Two farms may not claim the same protocol, address and port: the kernel's service map
+  // holds one verdict per key. A farm with no ports (every port) or protocol all sits in its
+  // own, less specific map, so the more specific farm wins there and nothing conflicts.
+  const claims = new Map<string, { farm: string; ports: ReturnType<typeof parsePorts> }[]>();
+  config.farms.forEach((farm, i) => {
+    const addrs = [farm["virtual-addr"], ...(farm["virtual-addr6"] ? [farm["virtual-addr6"]] : [])];
+    const ports = parsePorts(farm["virtual-ports"]);
+    for (const addr of addrs) {
+      const key = `${farm.protocol} ${addr} ${farm["virtual-ports"] === "" ? "*" : "ports"}`;
+      const others = claims.get(key) ?? [];
+      for (const other of others) {
+        const overlap =
+          farm["virtual-ports"] === "" ? { from: 1, to: 65535 } : ports.ok && other.ports.ok ? rangesOverlap(ports.ranges, other.ports.ranges) : null;
+        if (overlap) {
+          const what = farm["virtual-ports"] === "" ? "every port" : overlap.from === overlap.to ? `port ${overlap.from}` : `ports ${overlap.from}-${overlap.to}`;
+          ctx.addIssue({
+            code: "custom",
+            path: ["farms", i, "virtual-ports"],
+            message: `${what} of ${farm.protocol} ${addr} already belong to farm "${other.farm}"`,
+          });
+          break;
+        }
+      }
+      others.push({ farm: farm.name, ports });
+      claims.set(key, others);
+    }
+  });
+}

@@ -1,0 +1,269 @@
+import { addressFamily } from "../model/address.ts";
+import type { Backend, Config, Farm } from "../model/farm.ts";
+import { ConfigError, type ConfigIssue } from "../model/issues.ts";
+import { parsePorts } from "../model/ports.ts";
+import { activeBackends, slotMap } from "../scheduler/slots.ts";
+import type { Facts } from "./facts.ts";
+import { NO_FACTS } from "./facts.ts";
+import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
+
+export const DEFAULT_TABLE = "switchyard";
+
+/**
+ * Bit 31 of the conntrack mark says "masquerade this connection" (snat mode). The farm chain
+ * writes the scheduler's draw into the low bits with the flag as offset, so one statement
+ * both picks the backend and marks the connection, and the postrouting chain needs no
+ * per-farm lookup.
+ */
+export const SNAT_FLAG = 0x8000_0000;
+
+const NAT_PRIORITY = { dstnat: -100, srcnat: 100 } as const;
+const DSR_PRIORITY = 101;
+
+type Ip = 4 | 6;
+const IP: Record<Ip, { word: "ip" | "ip6"; addr: string; nfproto: string; ethertype: string }> = {
+  4: { word: "ip", addr: "ipv4_addr", nfproto: "ipv4", ethertype: "ip" },
+  6: { word: "ip6", addr: "ipv6_addr", nfproto: "ipv6", ethertype: "ip6" },
+};
+
+export interface BuildOptions {
+  table?: string;
+  facts?: Facts;
+}
+
+/** One virtual address of a farm with the backends of the same family. */
+interface Service {
+  farm: Farm;
+  ip: Ip;
+  vip: string;
+  backends: Backend[];
+}
+
+function servicesOf(farm: Farm): Service[] {
+  const split = (ip: Ip) => farm.backends.filter((b) => addressFamily(b["ip-addr"]) === (ip === 4 ? "ipv4" : "ipv6"));
+  if (farm.family === "ipv4") return [{ farm, ip: 4, vip: farm["virtual-addr"], backends: split(4) }];
+  if (farm.family === "ipv6") return [{ farm, ip: 6, vip: farm["virtual-addr"], backends: split(6) }];
+  const services: Service[] = [{ farm, ip: 4, vip: farm["virtual-addr"], backends: split(4) }];
+  if (farm["virtual-addr6"] !== undefined) services.push({ farm, ip: 6, vip: farm["virtual-addr6"], backends: split(6) });
+  return services;
+}
+
+const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+const markRange = (from: number, to: number, offset: number) =>
+  from === to ? hex(from + offset) : `${hex(from + offset)}-${hex(to + offset)}`;
+
+/** A stable per-farm seed so that re-applying the same config keeps every client where it was. */
+function seedOf(name: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return hex(h);
+}
+
+function hashInput(service: Service): string {
+  const w = IP[service.ip].word;
+  const fields: Record<string, string> = {
+    srcip: `${w} saddr`,
+    dstip: `${w} daddr`,
+    srcport: "th sport",
+    dstport: "th dport",
+    srcmac: "ether saddr",
+    dstmac: "ether daddr",
+  };
+  const chosen = service.farm["sched-param"];
+  return (chosen.length === 0 ? ["srcip"] : chosen).map((f) => fields[f]).join(" . ");
+}
+
+/** The expression that draws a number in 0..modulus-1 for a new connection (or frame). */
+function selector(service: Service, modulus: number): string {
+  const { farm } = service;
+  const seed = seedOf(farm.name);
+  if (farm.mode === "dsr" && (farm.scheduler === "rr" || farm.scheduler === "weight")) {
+    // dsr has no connection tracking: a per-packet draw would scatter one TCP connection over
+    // several backends. Hashing the flow keeps each flow on one backend while the shares
+    // over many flows still follow the weights.
+    return `jhash ${IP[service.ip].word} saddr . th sport mod ${modulus} seed ${seed}`;
+  }
+  switch (farm.scheduler) {
+    case "rr":
+      return `numgen inc mod ${modulus}`;
+    case "weight":
+      return `numgen random mod ${modulus}`;
+    case "hash":
+      return `jhash ${hashInput(service)} mod ${modulus} seed ${seed}`;
+    case "symhash":
+      return `symhash mod ${modulus}`;
+  }
+}
+
+function natTarget(service: Service, backend: Backend): string {
+  const addr = backend["ip-addr"];
+  if (backend.port === null) return addr;
+  return service.ip === 6 ? `[${addr}]:${backend.port}` : `${addr}:${backend.port}`;
+}
+
+function natChainRules(service: Service): string[] {
+  const active = activeBackends(service.backends, service.farm.priority);
+  if (active.length === 0) return ["drop"];
+  const flag = service.farm.mode === "snat" ? SNAT_FLAG : 0;
+  // nft maps a port only after a transport protocol match; the farm's protocol is one.
+  const dnat = (b: Backend) =>
+    `${b.port === null ? "" : `meta l4proto ${service.farm.protocol} `}dnat ${IP[service.ip].word} to ${natTarget(service, b)}`;
+  if (active.length === 1) return [`ct mark set ${hex(flag)} ${dnat(active[0] as Backend)}`];
+  const { modulus, slots } = slotMap(active, service.farm.scheduler);
+  const offset = flag === 0 ? "" : ` offset ${hex(flag)}`;
+  return [
+    `ct mark set ${selector(service, modulus)}${offset}`,
+    ...slots.map((s) => `ct mark ${markRange(s.from, s.to, flag)} ${dnat(s.backend)}`),
+  ];
+}
+
+function dsrChainRules(service: Service, facts: Facts, issues: ConfigIssue[]): string[] {
+  const { farm } = service;
+  const out = farm.oface ?? farm.iface ?? "";
+  const srcMac = farm["ether-addr"] ?? facts.interfaces[out]?.mac;
+  if (srcMac === undefined) {
+    issues.push({ farm: farm.name, field: farm.oface ? "oface" : "iface", value: out, message: "MAC address of this interface unknown on the host (no such interface?)" });
+  }
+  const active = activeBackends(service.backends, farm.priority);
+  if (active.length === 0) return ["drop"];
+  const rewrite = (b: Backend) => {
+    const mac = b["ether-addr"] ?? facts.neighbours[b["ip-addr"]];
+    if (mac === undefined) {
+      issues.push({
+        farm: farm.name,
+        backend: b.name,
+        field: "ether-addr",
+        message: `MAC address of ${b["ip-addr"]} unknown: not in the neighbour table of ${out}; set ether-addr or make the backend reachable`,
+      });
+    }
+    return `ether saddr set ${srcMac ?? "00:00:00:00:00:00"} ether daddr set ${mac ?? "00:00:00:00:00:00"} fwd to "${out}"`;
+  };
+  if (active.length === 1) return [rewrite(active[0] as Backend)];
+  const { modulus, slots } = slotMap(active, farm.scheduler);
+  return [`meta mark set ${selector(service, modulus)}`, ...slots.map((s) => `meta mark ${markRange(s.from, s.to, 0)} ${rewrite(s.backend)}`)];
+}
+
+/** The four service maps of one address family: exact ports, port ranges, every port, every protocol. */
+class ServiceMaps {
+  readonly ports: IrMap;
+  readonly ranges: IrMap;
+  readonly proto: IrMap;
+  readonly addr: IrMap;
+
+  constructor(readonly ip: Ip, suffix: string) {
+    const a = IP[ip].addr;
+    this.ports = { name: `svc${ip}-ports${suffix}`, key: `inet_proto . ${a} . inet_service`, interval: false, elements: [] };
+    this.ranges = { name: `svc${ip}-ranges${suffix}`, key: `inet_proto . ${a} . inet_service`, interval: true, elements: [] };
+    this.proto = { name: `svc${ip}-proto${suffix}`, key: `inet_proto . ${a}`, interval: false, elements: [] };
+    this.addr = { name: `svc${ip}-addr${suffix}`, key: a, interval: false, elements: [] };
+  }
+
+  add(service: Service, chain: string): void {
+    const { farm, vip } = service;
+    const verdict = `goto ${chain}`;
+    if (farm.protocol === "all") {
+      this.addr.elements.push([vip, verdict]);
+      return;
+    }
+    const parsed = parsePorts(farm["virtual-ports"]);
+    const ranges = parsed.ok ? parsed.ranges : [];
+    if (ranges.length === 0) {
+      this.proto.elements.push([`${farm.protocol} . ${vip}`, verdict]);
+      return;
+    }
+    for (const r of ranges) {
+      if (r.from === r.to) this.ports.elements.push([`${farm.protocol} . ${vip} . ${r.from}`, verdict]);
+      else this.ranges.elements.push([`${farm.protocol} . ${vip} . ${r.from}-${r.to}`, verdict]);
+    }
+  }
+
+  get all(): IrMap[] {
+    return [this.ports, this.ranges, this.proto, this.addr];
+  }
+
+  /** Lookups from the most to the least specific: a farm on one port wins over a farm on every port. */
+  lookups(l3: string): string[] {
+    const w = IP[this.ip].word;
+    return [
+      `${l3} meta l4proto . ${w} daddr . th dport vmap @${this.ports.name}`,
+      `${l3} meta l4proto . ${w} daddr . th dport vmap @${this.ranges.name}`,
+      `${l3} meta l4proto . ${w} daddr vmap @${this.proto.name}`,
+      `${l3} ${w} daddr vmap @${this.addr.name}`,
+    ];
+  }
+}
+
+/**
+ * Model -> IR. NAT farms (snat, dnat) live in one `inet` table: nat hooks see only the first
+ * packet of a connection, so the lookups and the backend draw cost nothing per packet after
+ * it; conntrack keeps each connection on its backend. dsr farms live in a `netdev` table with
+ * an ingress chain per receiving interface.
+ */
+export function buildRuleset(config: Config, options: BuildOptions = {}): IrRuleset {
+  const table = options.table ?? DEFAULT_TABLE;
+  const facts = options.facts ?? NO_FACTS;
+  const issues: ConfigIssue[] = [];
+  const farms = config.farms.filter((f) => f.state === "up");
+
+  const nat4 = new ServiceMaps(4, "");
+  const nat6 = new ServiceMaps(6, "");
+  const natChains: IrChain[] = [];
+  const dsrByIface = new Map<string, { v4: ServiceMaps; v6: ServiceMaps; chains: IrChain[] }>();
+
+  for (const farm of farms) {
+    for (const service of servicesOf(farm)) {
+      const chain = `farm-${farm.name}-${service.ip}`;
+      if (farm.mode === "dsr") {
+        const iface = farm.iface ?? "";
+        let dev = dsrByIface.get(iface);
+        if (!dev) {
+          dev = { v4: new ServiceMaps(4, `-${iface}`), v6: new ServiceMaps(6, `-${iface}`), chains: [] };
+          dsrByIface.set(iface, dev);
+        }
+        (service.ip === 4 ? dev.v4 : dev.v6).add(service, chain);
+        dev.chains.push({ name: chain, rules: dsrChainRules(service, facts, issues) });
+      } else {
+        (service.ip === 4 ? nat4 : nat6).add(service, chain);
+        natChains.push({ name: chain, rules: natChainRules(service) });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const tables: IrTable[] = [
+    {
+      family: "inet",
+      name: table,
+      maps: [...nat4.all, ...nat6.all],
+      chains: [
+        {
+          name: "prerouting",
+          hook: { type: "nat", hook: "prerouting", priority: NAT_PRIORITY.dstnat },
+          rules: [...nat4.lookups("meta nfproto ipv4"), ...nat6.lookups("meta nfproto ipv6")],
+        },
+        {
+          name: "postrouting",
+          hook: { type: "nat", hook: "postrouting", priority: NAT_PRIORITY.srcnat },
+          rules: [`ct mark and ${hex(SNAT_FLAG)} == ${hex(SNAT_FLAG)} masquerade`],
+        },
+        ...natChains,
+      ],
+    },
+  ];
+
+  if (dsrByIface.size > 0) {
+    const maps: IrMap[] = [];
+    const chains: IrChain[] = [];
+    for (const [iface, dev] of [...dsrByIface].sort(([a], [b]) => a.localeCompare(b))) {
+      maps.push(...dev.v4.all, ...dev.v6.all);
+      chains.push({
+        name: `ingress-${iface}`,
+        hook: { type: "filter", hook: "ingress", priority: DSR_PRIORITY, device: iface },
+        rules: [...dev.v4.lookups("meta protocol ip"), ...dev.v6.lookups("meta protocol ip6")],
+      });
+      chains.push(...dev.chains);
+    }
+    tables.push({ family: "netdev", name: table, maps, chains });
+  }
+  return { tables };
+}

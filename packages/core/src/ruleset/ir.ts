@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+// The ruleset IR: what the control plane sends to an agent and what the agent diffs
+// against what it applied. Tables, chains and maps are structured so that the agent
+// composes every table/chain/map command itself; only rule statements travel as text,
+// and those are checked before anything reaches nft.
+
+const identifier = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,127}$/, { error: () => "must be an nft identifier" });
+
+export const IrMapSchema = z.strictObject({
+  name: identifier,
+  /** nft type expression of the key, e.g. "inet_proto . ipv4_addr . inet_service". */
+  key: z.string().regex(/^[a-z0-9_]+( \. [a-z0-9_]+)*$/),
+  interval: z.boolean(),
+  /** [key, verdict] pairs in nft syntax, e.g. ["tcp . 198.18.1.100 . 80", "goto farm-web-4"]. */
+  elements: z.array(z.tuple([z.string(), z.string()])),
+});
+
+export const IrHookSchema = z.strictObject({
+  type: z.enum(["nat", "filter"]),
+  hook: z.enum(["prerouting", "postrouting", "ingress"]),
+  priority: z.number().int(),
+  device: z.string().optional(),
+});
+
+export const IrChainSchema = z.strictObject({
+  name: identifier,
+  hook: IrHookSchema.optional(),
+  rules: z.array(z.string()),
+});
+
+export const IrTableSchema = z.strictObject({
+  family: z.enum(["inet", "netdev"]),
+  name: identifier,
+  maps: z.array(IrMapSchema),
+  chains: z.array(IrChainSchema),
+});
+
+export const IrRulesetSchema = z.strictObject({
+  tables: z.array(IrTableSchema),
+});
+
+export type IrMap = z.output<typeof IrMapSchema>;
+export type IrHook = z.output<typeof IrHookSchema>;
+export type IrChain = z.output<typeof IrChainSchema>;
+export type IrTable = z.output<typeof IrTableSchema>;
+export type IrRuleset = z.output<typeof IrRulesetSchema>;
+export type TableFamily = IrTable["family"];
+
+/** The families of table an agent owns under its table name. */
+export const OWNED_FAMILIES: readonly TableFamily[] = ["inet", "netdev"];

@@ -1,0 +1,45 @@
+import { OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
+
+// IR -> nft text. Pure and deterministic: the same IR gives the same bytes, which is what
+// unit tests compare and what the agent hands to `nft -f -`.
+
+function renderMap(map: IrMap): string {
+  const lines = [`\tmap ${map.name} {`, `\t\ttype ${map.key} : verdict`];
+  if (map.interval) lines.push("\t\tflags interval");
+  if (map.elements.length > 0) {
+    lines.push(`\t\telements = {\n${map.elements.map(([k, v]) => `\t\t\t${k} : ${v}`).join(",\n")}\n\t\t}`);
+  }
+  lines.push("\t}");
+  return lines.join("\n");
+}
+
+function renderChain(chain: IrChain): string {
+  const lines = [`\tchain ${chain.name} {`];
+  const hook = chain.hook;
+  if (hook) {
+    const device = hook.device === undefined ? "" : ` device "${hook.device}"`;
+    lines.push(`\t\ttype ${hook.type} hook ${hook.hook}${device} priority ${hook.priority}; policy accept;`);
+  }
+  for (const rule of chain.rules) lines.push(`\t\t${rule}`);
+  lines.push("\t}");
+  return lines.join("\n");
+}
+
+export function renderTable(table: IrTable): string {
+  const body = [...table.maps.map(renderMap), ...table.chains.map(renderChain)];
+  return `table ${table.family} ${table.name} {\n${body.join("\n")}\n}\n`;
+}
+
+export function renderRuleset(ir: IrRuleset): string {
+  return ir.tables.map(renderTable).join("");
+}
+
+/**
+ * One nft transaction that replaces every table the agent owns under `tableName` with the
+ * IR's: each owned table is created if missing (so that the delete cannot fail), deleted,
+ * and defined anew. nft commits the whole script or nothing.
+ */
+export function renderReplaceScript(ir: IrRuleset, tableName: string): string {
+  const resets = OWNED_FAMILIES.map((family) => `table ${family} ${tableName}\ndelete table ${family} ${tableName}\n`);
+  return resets.join("") + renderRuleset(ir);
+}
