@@ -1,0 +1,46 @@
+import type { NftRunner } from "./runner.ts";
+
+export class NftError extends Error {
+  constructor(
+    readonly operation: "check" | "apply" | "list" | "version",
+    readonly nftMessage: string,
+  ) {
+    super(`nft ${operation} failed: ${nftMessage.trim() || "no message"}`);
+    this.name = "NftError";
+  }
+}
+
+/** nft driven as knftables drives it: whole scripts on stdin, one kernel transaction each. */
+export class NftDriver {
+  constructor(private readonly runner: NftRunner) {}
+
+  async version(): Promise<string> {
+    const result = await this.runner.run(["--version"]);
+    if (result.code !== 0) throw new NftError("version", result.stderr);
+    return result.stdout.trim();
+  }
+
+  /** Parses and validates the script against the kernel without committing it. */
+  async check(script: string): Promise<void> {
+    const result = await this.runner.run(["--check", "-f", "-"], script);
+    if (result.code !== 0) throw new NftError("check", result.stderr);
+  }
+
+  /** Commits the script as one transaction: all of it or none of it. */
+  async apply(script: string): Promise<void> {
+    const result = await this.runner.run(["-f", "-"], script);
+    if (result.code !== 0) throw new NftError("apply", result.stderr);
+  }
+
+  async checkThenApply(script: string): Promise<void> {
+    await this.check(script);
+    await this.apply(script);
+  }
+
+  async listTable(family: string, name: string): Promise<string | null> {
+    const result = await this.runner.run(["list", "table", family, name]);
+    if (result.code === 0) return result.stdout;
+    if (/No such file or directory/.test(result.stderr)) return null;
+    throw new NftError("list", result.stderr);
+  }
+}
