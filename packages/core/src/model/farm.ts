@@ -8,6 +8,8 @@ import { formatPorts, parsePorts, rangesOverlap } from "./ports.ts";
 
 export const FAMILIES = ["ipv4", "ipv6", "dual"] as const;
 export const MODES = ["snat", "dnat", "dsr"] as const;
+/** nftlb modes that Switchyard does not implement yet. */
+const NFTLB_MODES_NOT_YET = ["stlsdnat", "local"] as const;
 export const PROTOCOLS = ["tcp", "udp", "sctp", "all"] as const;
 export const SCHEDULERS = ["weight", "rr", "hash", "symhash"] as const;
 export const SCHED_FIELDS = ["srcip", "dstip", "srcport", "dstport", "srcmac", "dstmac"] as const;
@@ -92,7 +94,8 @@ const notYet = (...offValues: string[]) =>
     .union([z.string(), z.number(), z.array(z.unknown())])
     .optional()
     .refine((value) => value === undefined || (Array.isArray(value) ? value.length === 0 : isOff(String(value), offValues)), {
-      error: () => `not supported yet (accepted only when off: ${offValues.map((v) => JSON.stringify(v)).join(" or ")})`,
+      error: () =>
+        `not supported yet (accepted only when off: ${offValues.length === 0 ? "[]" : offValues.map((v) => JSON.stringify(v)).join(" or ")})`,
     });
 
 function isOff(value: string, offValues: string[]): boolean {
@@ -164,7 +167,14 @@ export const FarmSchema = z
     "virtual-addr": address,
     "virtual-addr6": address.optional(),
     "virtual-ports": virtualPorts.default(""),
-    mode: z.enum(MODES, oneOf(MODES)).default("snat"),
+    mode: z
+      .enum(MODES, {
+        error: (iss) =>
+          typeof iss.input === "string" && (NFTLB_MODES_NOT_YET as readonly string[]).includes(iss.input)
+            ? `not supported yet (nftlb's ${iss.input} mode); use one of ${MODES.join(", ")}`
+            : `must be one of ${MODES.join(", ")}`,
+      })
+      .default("snat"),
     protocol: z.enum(PROTOCOLS, oneOf(PROTOCOLS)).default("tcp"),
     scheduler: z.enum(SCHEDULERS, oneOf(SCHEDULERS)).default("rr"),
     "sched-param": schedParam.default([]),
@@ -197,6 +207,15 @@ export type State = (typeof STATES)[number];
 
 type Ctx = z.RefinementCtx;
 
+/** The longest key nft can hash: three 16-byte registers. */
+export const MAX_HASH_KEY_BYTES = 48;
+
+/** The register room a hash of these fields takes (addresses, ports padded to 4, MACs to 8). */
+export function hashKeyBytes(fields: readonly SchedField[], ip: 4 | 6): number {
+  const size: Record<SchedField, number> = { srcip: ip === 4 ? 4 : 16, dstip: ip === 4 ? 4 : 16, srcport: 4, dstport: 4, srcmac: 8, dstmac: 8 };
+  return (fields.length === 0 ? (["srcip"] as const) : fields).reduce((sum, f) => sum + size[f], 0);
+}
+
 function checkFarm(farm: Farm, ctx: Ctx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
   const vipFamily = addressFamily(farm["virtual-addr"]);
@@ -213,6 +232,14 @@ function checkFarm(farm: Farm, ctx: Ctx): void {
   }
   if (farm.protocol === "all" && farm["virtual-ports"] !== "") {
     issue(["virtual-ports"], "must be empty when protocol is all: the farm then takes every protocol and port of its address");
+  }
+  if (farm.scheduler === "hash" && farm.family !== "ipv4") {
+    // nft hashes a key of at most 48 bytes (each field padded to 4 bytes); a longer one makes
+    // nft 1.0.6 abort ("BUG: register reg_low 5 invalid"), so refuse it here with the reason.
+    const bytes = hashKeyBytes(farm["sched-param"], 6);
+    if (bytes > MAX_HASH_KEY_BYTES) {
+      issue(["sched-param"], `makes a ${bytes}-byte hash key for IPv6 but nft hashes at most ${MAX_HASH_KEY_BYTES} bytes: leave out a port or a MAC field`);
+    }
   }
   if (farm.mode === "dsr" && farm.iface === undefined) {
     issue(["iface"], "is required in dsr mode: the interface on which the virtual address arrives");
@@ -256,11 +283,13 @@ function checkConfig(config: Config, ctx: Ctx): void {
         const overlap =
           farm["virtual-ports"] === "" ? { from: 1, to: 65535 } : ports.ok && other.ports.ok ? rangesOverlap(ports.ranges, other.ports.ranges) : null;
         if (overlap) {
-          const what = farm["virtual-ports"] === "" ? "every port" : overlap.from === overlap.to ? `port ${overlap.from}` : `ports ${overlap.from}-${overlap.to}`;
+          const what =
+            farm["virtual-ports"] === "" ? "every port" : overlap.from === overlap.to ? `port ${overlap.from}` : `ports ${overlap.from}-${overlap.to}`;
+          const verb = what.startsWith("ports") ? "are" : "is";
           ctx.addIssue({
             code: "custom",
             path: ["farms", i, "virtual-ports"],
-            message: `${what} of ${farm.protocol} ${addr} already belong to farm "${other.farm}"`,
+            message: `${what} of ${farm.protocol} ${addr} ${verb} already served by farm "${other.farm}"`,
           });
           break;
         }

@@ -228,7 +228,8 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
       }
     }
   }
-  if (issues.length > 0) throw new ConfigError(issues);
+  // A dual dsr farm meets the same missing interface once per family: report it once.
+  if (issues.length > 0) throw new ConfigError([...new Map(issues.map((i) => [JSON.stringify(i), i])).values()]);
 
   const tables: IrTable[] = [
     {

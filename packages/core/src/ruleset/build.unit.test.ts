@@ -1,0 +1,484 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../nftlb/codec.ts";
+import { ConfigError } from "../model/issues.ts";
+import { buildRuleset, DEFAULT_TABLE, SNAT_FLAG, type BuildOptions } from "./build.ts";
+import { neededFacts, NO_FACTS, type Facts } from "./facts.ts";
+import { IrRulesetSchema, type IrChain, type IrMap, type IrRuleset, type TableFamily } from "./ir.ts";
+import { renderRuleset } from "./render.ts";
+
+type Raw = Record<string, unknown>;
+
+const VIP = "198.18.1.100";
+const farm = (extra: Raw = {}): Raw => ({ name: "web", "virtual-addr": VIP, "virtual-ports": "80", ...extra });
+const bk = (name: string, ip: string, extra: Raw = {}): Raw => ({ name, "ip-addr": ip, ...extra });
+const two = [bk("b1", "198.18.2.11", { port: "8080" }), bk("b2", "198.18.2.12", { port: "8080" })];
+
+function build(farms: Raw[], options?: BuildOptions): IrRuleset {
+  return buildRuleset(parseConfig({ farms }), options);
+}
+
+function table(ir: IrRuleset, family: TableFamily) {
+  const found = ir.tables.find((t) => t.family === family);
+  if (!found) throw new Error(`no ${family} table in ${JSON.stringify(ir.tables.map((t) => t.family))}`);
+  return found;
+}
+
+function chain(ir: IrRuleset, name: string, family: TableFamily = "inet"): IrChain {
+  const found = table(ir, family).chains.find((c) => c.name === name);
+  if (!found) throw new Error(`no chain ${name} in ${family}: ${table(ir, family).chains.map((c) => c.name).join(", ")}`);
+  return found;
+}
+
+function map(ir: IrRuleset, name: string, family: TableFamily = "inet"): IrMap {
+  const found = table(ir, family).maps.find((m) => m.name === name);
+  if (!found) throw new Error(`no map ${name} in ${family}`);
+  return found;
+}
+
+const chainNames = (ir: IrRuleset, family: TableFamily = "inet") => table(ir, family).chains.map((c) => c.name);
+const allElements = (ir: IrRuleset) => ir.tables.flatMap((t) => t.maps.flatMap((m) => m.elements));
+
+function thrown(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("determinism", () => {
+  const farms = [
+    farm({ scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 3 }), bk("b2", "198.18.2.12")] }),
+    farm({ name: "dns", family: "dual", "virtual-addr6": "2001:db8:1::100", "virtual-ports": "53", protocol: "udp", scheduler: "hash" }),
+  ];
+
+  it("builds the same IR and the same bytes twice from one model", () => {
+    const config = parseConfig({ farms });
+    const first = buildRuleset(config);
+    const second = buildRuleset(config);
+    expect(second).toEqual(first);
+    expect(renderRuleset(second)).toBe(renderRuleset(first));
+  });
+
+  it("builds the same bytes from two parses of one config, whatever the spelling", () => {
+    const respelled = [
+      farm({ scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: "3" }), bk("b2", "198.18.2.12", { weight: "1" })] }),
+      farm({ name: "dns", family: "dual", "virtual-addr6": "2001:DB8:1:0:0:0:0:100", "virtual-ports": 53, protocol: "udp", scheduler: "hash" }),
+    ];
+    expect(renderRuleset(build(respelled))).toBe(renderRuleset(build(farms)));
+  });
+
+  it("does not mutate the model", () => {
+    const config = parseConfig({ farms });
+    const copy = structuredClone(config);
+    buildRuleset(config);
+    expect(config).toEqual(copy);
+  });
+
+  it("produces an IR that the IR schema accepts", () => {
+    expect(IrRulesetSchema.safeParse(build(farms)).success).toBe(true);
+  });
+});
+
+describe("tables and hooks", () => {
+  it("puts NAT farms in one inet table with nat prerouting and postrouting hooks", () => {
+    const ir = build([farm({ backends: two })]);
+    expect(ir.tables.map((t) => [t.family, t.name])).toEqual([["inet", DEFAULT_TABLE]]);
+    expect(chain(ir, "prerouting").hook).toEqual({ type: "nat", hook: "prerouting", priority: -100 });
+    expect(chain(ir, "postrouting").hook).toEqual({ type: "nat", hook: "postrouting", priority: 100 });
+    expect(chain(ir, "postrouting").rules).toEqual(["ct mark and 0x80000000 == 0x80000000 masquerade"]);
+    expect(SNAT_FLAG).toBe(0x80000000);
+  });
+
+  it("uses the table name it is given", () => {
+    expect(build([farm()], { table: "lb2" }).tables.map((t) => t.name)).toEqual(["lb2"]);
+  });
+
+  it("looks services up from the most to the least specific map, per family", () => {
+    expect(chain(build([]), "prerouting").rules).toEqual([
+      "meta nfproto ipv4 meta l4proto . ip daddr . th dport vmap @svc4-ports",
+      "meta nfproto ipv4 meta l4proto . ip daddr . th dport vmap @svc4-ranges",
+      "meta nfproto ipv4 meta l4proto . ip daddr vmap @svc4-proto",
+      "meta nfproto ipv4 ip daddr vmap @svc4-addr",
+      "meta nfproto ipv6 meta l4proto . ip6 daddr . th dport vmap @svc6-ports",
+      "meta nfproto ipv6 meta l4proto . ip6 daddr . th dport vmap @svc6-ranges",
+      "meta nfproto ipv6 meta l4proto . ip6 daddr vmap @svc6-proto",
+      "meta nfproto ipv6 ip6 daddr vmap @svc6-addr",
+    ]);
+  });
+
+  it("declares the service maps with their key types, the range map as interval", () => {
+    const ir = build([]);
+    expect(table(ir, "inet").maps.map((m) => [m.name, m.key, m.interval])).toEqual([
+      ["svc4-ports", "inet_proto . ipv4_addr . inet_service", false],
+      ["svc4-ranges", "inet_proto . ipv4_addr . inet_service", true],
+      ["svc4-proto", "inet_proto . ipv4_addr", false],
+      ["svc4-addr", "ipv4_addr", false],
+      ["svc6-ports", "inet_proto . ipv6_addr . inet_service", false],
+      ["svc6-ranges", "inet_proto . ipv6_addr . inet_service", true],
+      ["svc6-proto", "inet_proto . ipv6_addr", false],
+      ["svc6-addr", "ipv6_addr", false],
+    ]);
+    expect(allElements(ir)).toEqual([]);
+  });
+});
+
+describe("service map elements", () => {
+  it("one verdict map element per port", () => {
+    const ir = build([farm({ "virtual-ports": "443,80", backends: two })]);
+    expect(map(ir, "svc4-ports").elements).toEqual([
+      [`tcp . ${VIP} . 80`, "goto farm-web-4"],
+      [`tcp . ${VIP} . 443`, "goto farm-web-4"],
+    ]);
+    expect(map(ir, "svc4-ranges").elements).toEqual([]);
+  });
+
+  it("ranges go to the interval map, single ports beside them to the exact map", () => {
+    const ir = build([farm({ "virtual-ports": "80,8000-8100", protocol: "udp", backends: two })]);
+    expect(map(ir, "svc4-ports").elements).toEqual([[`udp . ${VIP} . 80`, "goto farm-web-4"]]);
+    expect(map(ir, "svc4-ranges").elements).toEqual([[`udp . ${VIP} . 8000-8100`, "goto farm-web-4"]]);
+  });
+
+  it("empty ports (every port) go to the protocol map", () => {
+    const ir = build([farm({ "virtual-ports": "", protocol: "sctp", backends: two })]);
+    expect(map(ir, "svc4-proto").elements).toEqual([[`sctp . ${VIP}`, "goto farm-web-4"]]);
+    expect(allElements(ir)).toHaveLength(1);
+  });
+
+  it("protocol all goes to the address map", () => {
+    const ir = build([farm({ "virtual-ports": "", protocol: "all", backends: [bk("b1", "198.18.2.11")] })]);
+    expect(map(ir, "svc4-addr").elements).toEqual([[VIP, "goto farm-web-4"]]);
+    expect(allElements(ir)).toHaveLength(1);
+  });
+
+  it("IPv6 services go to the ipv6 maps, in canonical text", () => {
+    const ir = build([farm({ family: "ipv6", "virtual-addr": "2001:DB8:1:0::100", backends: [bk("b1", "2001:db8:2::11")] })]);
+    expect(map(ir, "svc6-ports").elements).toEqual([["tcp . 2001:db8:1::100 . 80", "goto farm-web-6"]]);
+    expect(map(ir, "svc4-ports").elements).toEqual([]);
+  });
+
+  it("a farm that is down or off has no map element and no chain", () => {
+    for (const state of ["down", "off"]) {
+      const ir = build([farm({ state, backends: two }), farm({ name: "api", "virtual-ports": "443", backends: two })]);
+      expect(allElements(ir), state).toEqual([[`tcp . ${VIP} . 443`, "goto farm-api-4"]]);
+      expect(chainNames(ir), state).toEqual(["prerouting", "postrouting", "farm-api-4"]);
+    }
+  });
+});
+
+describe("farm chains (NAT)", () => {
+  it("snat: the draw carries the masquerade flag as offset, and each backend matches its flagged range", () => {
+    expect(chain(build([farm({ backends: two })]), "farm-web-4").rules).toEqual([
+      "ct mark set numgen inc mod 2 offset 0x80000000",
+      "ct mark 0x80000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
+      "ct mark 0x80000001 meta l4proto tcp dnat ip to 198.18.2.12:8080",
+    ]);
+  });
+
+  it("dnat: no offset and no flag", () => {
+    expect(chain(build([farm({ mode: "dnat", backends: two })]), "farm-web-4").rules).toEqual([
+      "ct mark set numgen inc mod 2",
+      "ct mark 0x00000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
+      "ct mark 0x00000001 meta l4proto tcp dnat ip to 198.18.2.12:8080",
+    ]);
+  });
+
+  it("one backend: no draw, the mark set directly (flagged in snat, zero in dnat)", () => {
+    expect(chain(build([farm({ backends: [two[0]!] })]), "farm-web-4").rules).toEqual([
+      "ct mark set 0x80000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
+    ]);
+    expect(chain(build([farm({ mode: "dnat", backends: [two[0]!] })]), "farm-web-4").rules).toEqual([
+      "ct mark set 0x00000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
+    ]);
+  });
+
+  it("rr: numgen inc mod N, weights ignored", () => {
+    const rules = chain(
+      build([farm({ mode: "dnat", scheduler: "rr", backends: [bk("b1", "198.18.2.11", { weight: 5 }), bk("b2", "198.18.2.12"), bk("b3", "198.18.2.13")] })]),
+      "farm-web-4",
+    ).rules;
+    expect(rules[0]).toBe("ct mark set numgen inc mod 3");
+    expect(rules.slice(1).map((r) => r.split(" ")[2])).toEqual(["0x00000000", "0x00000001", "0x00000002"]);
+  });
+
+  it("weight: numgen random mod SUM, ranges sized by weight", () => {
+    const rules = chain(
+      build([farm({ scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 2 }), bk("b2", "198.18.2.12"), bk("b3", "198.18.2.13")] })]),
+      "farm-web-4",
+    ).rules;
+    expect(rules).toEqual([
+      "ct mark set numgen random mod 4 offset 0x80000000",
+      "ct mark 0x80000000-0x80000001 dnat ip to 198.18.2.11",
+      "ct mark 0x80000002 dnat ip to 198.18.2.12",
+      "ct mark 0x80000003 dnat ip to 198.18.2.13",
+    ]);
+  });
+
+  it("weight: weights with a common divisor give the reduced modulus", () => {
+    const rules = chain(
+      build([farm({ mode: "dnat", scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 30 }), bk("b2", "198.18.2.12", { weight: 20 })] })]),
+      "farm-web-4",
+    ).rules;
+    expect(rules).toEqual(["ct mark set numgen random mod 5", "ct mark 0x00000000-0x00000002 dnat ip to 198.18.2.11", "ct mark 0x00000003-0x00000004 dnat ip to 198.18.2.12"]);
+  });
+
+  it("hash: jhash of the source address by default, mod the weight sum, with a stable per-farm seed", () => {
+    const rules = chain(build([farm({ mode: "dnat", scheduler: "hash", backends: two })]), "farm-web-4").rules;
+    expect(rules[0]).toMatch(/^ct mark set jhash ip saddr mod 2 seed 0x[0-9a-f]{8}$/);
+    const seed = rules[0]!.split(" seed ")[1];
+    // The seed depends on the farm name only: same name, same seed; another name, another seed.
+    const again = chain(build([farm({ mode: "dnat", scheduler: "hash", "virtual-ports": "81", backends: two })]), "farm-web-4").rules[0];
+    expect(again!.split(" seed ")[1]).toBe(seed);
+    const other = chain(build([farm({ name: "api", mode: "dnat", scheduler: "hash", backends: two })]), "farm-api-4").rules[0];
+    expect(other!.split(" seed ")[1]).not.toBe(seed);
+  });
+
+  it("hash: the sched-param fields, in nftlb's order, concatenated", () => {
+    const first = (extra: Raw) => chain(build([farm({ mode: "dnat", scheduler: "hash", backends: two, ...extra })]), "farm-web-4").rules[0];
+    expect(first({ "sched-param": "srcip srcport" })).toMatch(/^ct mark set jhash ip saddr \. th sport mod 2 seed /);
+    expect(first({ "sched-param": "dstport dstip" })).toMatch(/^ct mark set jhash ip daddr \. th dport mod 2 seed /);
+    expect(first({ "sched-param": "srcmac" })).toMatch(/^ct mark set jhash ether saddr mod 2 seed /);
+    expect(first({ "sched-param": "dstmac" })).toMatch(/^ct mark set jhash ether daddr mod 2 seed /);
+  });
+
+  it("hash: weights size the ranges", () => {
+    const rules = chain(
+      build([farm({ mode: "dnat", scheduler: "hash", backends: [bk("b1", "198.18.2.11", { weight: 3 }), bk("b2", "198.18.2.12")] })]),
+      "farm-web-4",
+    ).rules;
+    expect(rules[0]).toMatch(/ mod 4 seed /);
+    expect(rules.slice(1)).toEqual(["ct mark 0x00000000-0x00000002 dnat ip to 198.18.2.11", "ct mark 0x00000003 dnat ip to 198.18.2.12"]);
+  });
+
+  it("symhash: symhash mod N", () => {
+    expect(chain(build([farm({ scheduler: "symhash", backends: two })]), "farm-web-4").rules[0]).toBe(
+      "ct mark set symhash mod 2 offset 0x80000000",
+    );
+  });
+
+  it("no available backend: drop", () => {
+    expect(chain(build([farm()]), "farm-web-4").rules).toEqual(["drop"]);
+    const allDown = [bk("b1", "198.18.2.11", { state: "down" }), bk("b2", "198.18.2.12", { state: "off" })];
+    expect(chain(build([farm({ backends: allDown })]), "farm-web-4").rules).toEqual(["drop"]);
+    // The service stays in the map, so that its traffic is dropped rather than let through.
+    expect(map(build([farm({ backends: allDown })]), "svc4-ports").elements).toHaveLength(1);
+  });
+
+  it("only the active priority group takes part; the next one takes over when it is down", () => {
+    const backends = (firstState: string) => [
+      bk("b1", "198.18.2.11", { priority: 1, state: firstState }),
+      bk("b2", "198.18.2.12", { priority: 2 }),
+      bk("b3", "198.18.2.13", { priority: 2 }),
+    ];
+    expect(chain(build([farm({ mode: "dnat", backends: backends("up") })]), "farm-web-4").rules).toEqual([
+      "ct mark set 0x00000000 dnat ip to 198.18.2.11",
+    ]);
+    expect(chain(build([farm({ mode: "dnat", backends: backends("down") })]), "farm-web-4").rules).toEqual([
+      "ct mark set numgen inc mod 2",
+      "ct mark 0x00000000 dnat ip to 198.18.2.12",
+      "ct mark 0x00000001 dnat ip to 198.18.2.13",
+    ]);
+    // Farm priority 2: groups 1 and 2 work together.
+    expect(chain(build([farm({ mode: "dnat", priority: 2, backends: backends("up") })]), "farm-web-4").rules[0]).toBe(
+      "ct mark set numgen inc mod 3",
+    );
+  });
+
+  it("an empty backend port keeps the destination port: dnat to the address alone, no l4proto", () => {
+    expect(chain(build([farm({ backends: [bk("b1", "198.18.2.11")] })]), "farm-web-4").rules).toEqual([
+      "ct mark set 0x80000000 dnat ip to 198.18.2.11",
+    ]);
+  });
+
+  it("the l4proto match before a port names the farm's protocol", () => {
+    expect(chain(build([farm({ protocol: "udp", backends: [bk("b1", "198.18.2.11", { port: "53" })] })]), "farm-web-4").rules).toEqual([
+      "ct mark set 0x80000000 meta l4proto udp dnat ip to 198.18.2.11:53",
+    ]);
+  });
+
+  it("IPv6: dnat ip6 to [addr]:port, or the bare address without a port", () => {
+    const ir = build([
+      farm({
+        family: "ipv6",
+        "virtual-addr": "2001:db8:1::100",
+        mode: "dnat",
+        backends: [bk("b1", "2001:DB8:2::11", { port: "8080" }), bk("b2", "2001:db8:2::12")],
+      }),
+    ]);
+    expect(chain(ir, "farm-web-6").rules).toEqual([
+      "ct mark set numgen inc mod 2",
+      "ct mark 0x00000000 meta l4proto tcp dnat ip6 to [2001:db8:2::11]:8080",
+      "ct mark 0x00000001 dnat ip6 to 2001:db8:2::12",
+    ]);
+  });
+
+  it("dual: a chain per family, each with the backends of its family only", () => {
+    const ir = build([
+      farm({
+        family: "dual",
+        "virtual-addr6": "2001:db8:1::100",
+        mode: "dnat",
+        backends: [bk("a", "198.18.2.11"), bk("a6", "2001:db8:2::11"), bk("b", "198.18.2.12"), bk("b6", "2001:db8:2::12", { port: "8080" })],
+      }),
+    ]);
+    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "farm-web-4", "farm-web-6"]);
+    expect(chain(ir, "farm-web-4").rules).toEqual([
+      "ct mark set numgen inc mod 2",
+      "ct mark 0x00000000 dnat ip to 198.18.2.11",
+      "ct mark 0x00000001 dnat ip to 198.18.2.12",
+    ]);
+    expect(chain(ir, "farm-web-6").rules).toEqual([
+      "ct mark set numgen inc mod 2",
+      "ct mark 0x00000000 dnat ip6 to 2001:db8:2::11",
+      "ct mark 0x00000001 meta l4proto tcp dnat ip6 to [2001:db8:2::12]:8080",
+    ]);
+    expect(map(ir, "svc4-ports").elements).toEqual([[`tcp . ${VIP} . 80`, "goto farm-web-4"]]);
+    expect(map(ir, "svc6-ports").elements).toEqual([["tcp . 2001:db8:1::100 . 80", "goto farm-web-6"]]);
+  });
+
+  it("dual with backends of one family only: the other family drops", () => {
+    const ir = build([farm({ family: "dual", "virtual-addr6": "2001:db8:1::100", backends: [bk("a", "198.18.2.11")] })]);
+    expect(chain(ir, "farm-web-6").rules).toEqual(["drop"]);
+    expect(chain(ir, "farm-web-4").rules).toEqual(["ct mark set 0x80000000 dnat ip to 198.18.2.11"]);
+  });
+});
+
+describe("dsr", () => {
+  const facts: Facts = {
+    interfaces: { "eth-out": { mac: "02:00:00:00:01:02" }, "eth-in": { mac: "02:00:00:00:01:01" } },
+    neighbours: { "198.18.2.11": "02:00:00:00:00:0a", "2001:db8:2::11": "02:00:00:00:00:1a" },
+  };
+  const dsr = (extra: Raw = {}) =>
+    farm({
+      mode: "dsr",
+      iface: "eth-in",
+      oface: "eth-out",
+      backends: [bk("b1", "198.18.2.11"), bk("b2", "198.18.2.12", { "ether-addr": "02:00:00:00:00:0B" })],
+      ...extra,
+    });
+
+  it("puts dsr farms in a netdev table with an ingress chain on iface, and none in inet", () => {
+    const ir = build([dsr()], { facts });
+    expect(ir.tables.map((t) => t.family)).toEqual(["inet", "netdev"]);
+    expect(allElements({ tables: [table(ir, "inet")] })).toEqual([]);
+    expect(chainNames(ir)).toEqual(["prerouting", "postrouting"]);
+    const ingress = chain(ir, "ingress-eth-in", "netdev");
+    expect(ingress.hook).toEqual({ type: "filter", hook: "ingress", priority: 101, device: "eth-in" });
+    expect(ingress.rules[0]).toBe("meta protocol ip meta l4proto . ip daddr . th dport vmap @svc4-ports-eth-in");
+    expect(map(ir, "svc4-ports-eth-in", "netdev").elements).toEqual([[`tcp . ${VIP} . 80`, "goto farm-web-4"]]);
+  });
+
+  it("rewrites the MACs (source from the oface fact, backends from neighbours or ether-addr) and forwards to oface", () => {
+    const rules = chain(build([dsr()], { facts }), "farm-web-4", "netdev").rules;
+    expect(rules).toEqual([
+      expect.stringMatching(/^meta mark set jhash ip saddr \. th sport mod 2 seed 0x[0-9a-f]{8}$/),
+      'meta mark 0x00000000 ether saddr set 02:00:00:00:01:02 ether daddr set 02:00:00:00:00:0a fwd to "eth-out"',
+      'meta mark 0x00000001 ether saddr set 02:00:00:00:01:02 ether daddr set 02:00:00:00:00:0b fwd to "eth-out"',
+    ]);
+  });
+
+  it("a backend's ether-addr wins over the neighbour table", () => {
+    const rules = chain(build([dsr({ backends: [bk("b1", "198.18.2.11", { "ether-addr": "02:00:00:00:00:99" })] })], { facts }), "farm-web-4", "netdev").rules;
+    expect(rules).toEqual(['ether saddr set 02:00:00:00:01:02 ether daddr set 02:00:00:00:00:99 fwd to "eth-out"']);
+  });
+
+  it("the farm's ether-addr wins over the interface fact; without oface, frames leave by iface", () => {
+    const rules = chain(build([dsr({ oface: undefined, "ether-addr": "02:00:00:00:09:09", backends: [bk("b1", "198.18.2.11")] })], { facts }), "farm-web-4", "netdev").rules;
+    expect(rules).toEqual(['ether saddr set 02:00:00:00:09:09 ether daddr set 02:00:00:00:00:0a fwd to "eth-in"']);
+  });
+
+  it("hash and symhash keep their own expression; weight follows the weights", () => {
+    expect(chain(build([dsr({ scheduler: "symhash" })], { facts }), "farm-web-4", "netdev").rules[0]).toBe("meta mark set symhash mod 2");
+    expect(chain(build([dsr({ scheduler: "hash", "sched-param": "srcip dstport" })], { facts }), "farm-web-4", "netdev").rules[0]).toMatch(
+      /^meta mark set jhash ip saddr \. th dport mod 2 seed /,
+    );
+    const weighted = chain(
+      build([dsr({ scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 3 }), bk("b2", "198.18.2.12", { "ether-addr": "02:00:00:00:00:0b" })] })], { facts }),
+      "farm-web-4",
+      "netdev",
+    ).rules;
+    expect(weighted[0]).toMatch(/^meta mark set jhash ip saddr \. th sport mod 4 seed /);
+    expect(weighted[1]).toMatch(/^meta mark 0x00000000-0x00000002 /);
+  });
+
+  it("IPv6 and dual dsr farms go to the ipv6 maps of the interface", () => {
+    const ir = build(
+      [dsr({ family: "dual", "virtual-addr6": "2001:db8:1::100", backends: [bk("b1", "198.18.2.11"), bk("c", "2001:db8:2::11")] })],
+      { facts },
+    );
+    expect(map(ir, "svc6-ports-eth-in", "netdev").elements).toEqual([["tcp . 2001:db8:1::100 . 80", "goto farm-web-6"]]);
+    expect(chain(ir, "farm-web-6", "netdev").rules).toEqual([
+      'ether saddr set 02:00:00:00:01:02 ether daddr set 02:00:00:00:00:1a fwd to "eth-out"',
+    ]);
+  });
+
+  it("one ingress chain per interface, in name order", () => {
+    const ir = build([dsr({ name: "z", iface: "eth-z" }), dsr({ name: "a", iface: "eth-in", "virtual-ports": "81" })], { facts });
+    expect(chainNames(ir, "netdev")).toEqual(["ingress-eth-in", "farm-a-4", "ingress-eth-z", "farm-z-4"]);
+    expect(map(ir, "svc4-ports-eth-z", "netdev").elements).toEqual([[`tcp . ${VIP} . 80`, "goto farm-z-4"]]);
+  });
+
+  it("refuses to build when a backend's MAC is unknown, naming the farm and the backend", () => {
+    const error = thrown(() => build([dsr({ backends: [bk("b9", "198.18.2.99")] })], { facts }));
+    expect(error.issues).toEqual([
+      {
+        farm: "web",
+        backend: "b9",
+        field: "ether-addr",
+        message: "MAC address of 198.18.2.99 unknown: not in the neighbour table of eth-out; set ether-addr or make the backend reachable",
+      },
+    ]);
+    expect(error.message).toContain('farm "web", backend "b9", ether-addr: MAC address of 198.18.2.99 unknown');
+  });
+
+  it("refuses to build when the outgoing interface's MAC is unknown", () => {
+    const error = thrown(() => build([dsr()], { facts: NO_FACTS }));
+    expect(error.issues[0]).toEqual({
+      farm: "web",
+      field: "oface",
+      value: "eth-out",
+      message: "MAC address of this interface unknown on the host (no such interface?)",
+    });
+    // b1's MAC comes from the neighbour table, which is empty too; b2 has ether-addr.
+    expect(error.issues.map((i) => i.backend)).toEqual([undefined, "b1"]);
+  });
+
+  it("reports a dual farm's unknown interface once, not once per family", () => {
+    const error = thrown(() => build([dsr({ family: "dual", "virtual-addr6": "2001:db8:1::100", "ether-addr": undefined })], { facts: { interfaces: {}, neighbours: facts.neighbours } }));
+    expect(error.issues.filter((i) => i.field === "oface")).toHaveLength(1);
+    expect(error.message.split("\n")).toEqual([
+      'farm "web", oface = "eth-out": MAC address of this interface unknown on the host (no such interface?)',
+    ]);
+  });
+
+  it("does not ask for the MAC of a backend that takes no traffic", () => {
+    const backends = [bk("b1", "198.18.2.11"), bk("b9", "198.18.2.99", { state: "down" })];
+    expect(() => build([dsr({ backends })], { facts })).not.toThrow();
+  });
+
+  it("a dsr farm that is down needs no facts and renders nothing", () => {
+    const ir = build([dsr({ state: "down" })], { facts: NO_FACTS });
+    expect(ir.tables.map((t) => t.family)).toEqual(["inet"]);
+  });
+});
+
+describe("neededFacts", () => {
+  it("lists the interfaces and backend addresses that dsr farms need resolved", () => {
+    const config = parseConfig({
+      farms: [
+        farm({ mode: "dsr", iface: "eth-in", oface: "eth-out", backends: [bk("a", "198.18.2.12"), bk("b", "198.18.2.11"), bk("c", "198.18.2.13", { "ether-addr": "02:00:00:00:00:0c" })] }),
+        farm({ name: "n", mode: "dsr", iface: "eth-b", "ether-addr": "02:00:00:00:00:01", "virtual-ports": "81", backends: [bk("d", "198.18.2.14", { state: "off" })] }),
+        farm({ name: "x", mode: "dsr", iface: "eth-x", state: "down", "virtual-ports": "82", backends: [bk("e", "198.18.2.15")] }),
+        farm({ name: "nat", "virtual-ports": "83", backends: [bk("f", "198.18.2.16")] }),
+      ],
+    });
+    expect(neededFacts(config)).toEqual({ interfaces: ["eth-out"], neighbours: ["198.18.2.11", "198.18.2.12"] });
+  });
+
+  it("falls back to iface when there is no oface", () => {
+    const config = parseConfig({ farms: [farm({ mode: "dsr", iface: "eth-in" })] });
+    expect(neededFacts(config)).toEqual({ interfaces: ["eth-in"], neighbours: [] });
+  });
+});
