@@ -1,0 +1,3 @@
+export type { Balancer, ConnectOptions, ConnectResult, ExecOptions, ExecResult, Host, Lab, LabOptions, ServerOptions, Tally } from "./types.ts";
+export { createLab, withLab } from "./lab.ts";
+export { listStaleNamespaces } from "./cleanup.ts";

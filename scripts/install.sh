@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what Switchyard needs on a Debian machine that has Node 20: nftables and iproute2
+# (and the benchmark's baselines) from Debian when run as root, pnpm, and the workspace's
+# packages. Safe to run again; it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# node-gyp must build against the headers Debian ships, not download Node's.
+[ -d /usr/include/node ] && export npm_config_nodedir=/usr
+
+apt_packages=()
+command -v nft >/dev/null 2>&1 || apt_packages+=(nftables)
+command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
+command -v iptables-restore >/dev/null 2>&1 || apt_packages+=(iptables)
+command -v wrk >/dev/null 2>&1 || apt_packages+=(wrk)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "install: apt-get install ${apt_packages[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  else
+    echo "install: not root, so not installing ${apt_packages[*]} (needed for applying rules and the kernel tests)" >&2
+  fi
+fi
+
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "12.4.2" ]; then
+  echo "install: npm install -g pnpm@12.4.2" >&2
+  npm install -g --silent pnpm@12.4.2 >/dev/null 2>&1 || npm install -g pnpm@12.4.2
+fi
+pnpm install --frozen-lockfile --reporter=silent
