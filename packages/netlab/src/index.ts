@@ -1,3 +1,18 @@
-export type { Balancer, ConnectOptions, ConnectResult, ExecOptions, ExecResult, Host, Lab, LabOptions, ServerOptions, Tally } from "./types.ts";
+export type {
+  Balancer,
+  ConnectOptions,
+  ConnectResult,
+  ExecOptions,
+  ExecResult,
+  HeldConnection,
+  HoldOptions,
+  HoldReport,
+  HoldSession,
+  Host,
+  Lab,
+  LabOptions,
+  ServerOptions,
+  Tally,
+} from "./types.ts";
 export { createLab, withLab } from "./lab.ts";
 export { listStaleNamespaces } from "./cleanup.ts";

@@ -4,7 +4,8 @@ import { Children } from "./exec.ts";
 import { startServers } from "./servers.ts";
 import { addAddress, addPeer, assertOwn, buildTopology, type LabContext, type Topology } from "./topology.ts";
 import { connect } from "./traffic.ts";
-import type { Balancer, ConnectOptions, ExecOptions, ExecResult, Host, Lab, LabOptions, ServerOptions, Tally } from "./types.ts";
+import { hold } from "./holding.ts";
+import type { Balancer, ConnectOptions, ExecOptions, ExecResult, HoldOptions, HoldSession, Host, Lab, LabOptions, ServerOptions, Tally } from "./types.ts";
 
 class NetLab implements Lab {
   readonly prefix: string;
@@ -44,6 +45,10 @@ class NetLab implements Lab {
 
   connect(opts: ConnectOptions): Promise<Tally> {
     return connect(this.#ctx, this.client, opts);
+  }
+
+  hold(opts: HoldOptions): Promise<HoldSession> {
+    return hold(this.#ctx, this.client, opts);
   }
 
   destroy(): Promise<void> {

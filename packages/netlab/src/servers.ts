@@ -40,10 +40,15 @@ function ready(child: ChildProcess, what: string): Promise<void> {
 export async function startServers(ctx: LabContext, defaultHosts: Host[], opts: ServerOptions): Promise<void> {
   const tcp = checkPorts(opts.tcpPorts ?? []);
   const udp = checkPorts(opts.udpPorts ?? []);
-  if (tcp.length === 0 && udp.length === 0) return;
+  const hold = checkPorts(opts.holdPorts ?? []);
+  if (tcp.length === 0 && udp.length === 0 && hold.length === 0) return;
   const hosts = opts.hosts ?? defaultHosts;
   for (const h of hosts) assertOwn(ctx, h.ns);
-  const args = [...(tcp.length ? ["--tcp", tcp.join(",")] : []), ...(udp.length ? ["--udp", udp.join(",")] : [])];
+  const args = [
+    ...(tcp.length ? ["--tcp", tcp.join(",")] : []),
+    ...(udp.length ? ["--udp", udp.join(",")] : []),
+    ...(hold.length ? ["--hold", hold.join(",")] : []),
+  ];
   const started = hosts.map((h) => {
     const child = ctx.children.spawn(["ip", "netns", "exec", h.ns, process.execPath, SERVER, h.name, ...args]);
     return ready(child, `echo server on ${h.name} (${h.ns})`);

@@ -39,6 +39,8 @@ export interface ExecResult {
 export interface ServerOptions {
   tcpPorts?: number[];
   udpPorts?: number[];
+  /** TCP ports whose connections stay open and echo every line back (for hold()). */
+  holdPorts?: number[];
   /** Default: all backends. */
   hosts?: Host[];
 }
@@ -96,6 +98,42 @@ export interface Lab {
   addAddress(host: Host, addr: string, dev?: string): Promise<void>;
   startServers(opts: ServerOptions): Promise<void>;
   connect(opts: ConnectOptions): Promise<Tally>;
+  /** Opens long-lived TCP connections (to a holdPorts server) that ping until stopped. */
+  hold(opts: HoldOptions): Promise<HoldSession>;
   /** Kills what the lab started and deletes its namespaces; idempotent. */
   destroy(): Promise<void>;
+}
+
+export interface HoldOptions {
+  /** Default: the client. */
+  from?: Host;
+  target: string;
+  port: number;
+  /** How many connections to hold open (1..1000). */
+  count: number;
+  /** A line goes out on every connection this often (default 50 ms). */
+  intervalMs?: number;
+  /** The holder stops by itself after this long even if never stopped (default 300000). */
+  maxMs?: number;
+}
+
+export interface HeldConnection {
+  backend: string | null;
+  pings: number;
+  echoes: number;
+  /** Longest time without an echo while the connection was held. */
+  maxGapMs: number;
+  /** Set when the connection failed: a reset, an early close, a timeout. */
+  error?: string;
+}
+
+export interface HoldReport {
+  connections: HeldConnection[];
+}
+
+export interface HoldSession {
+  /** The backend each connection reached, in order, once all are established. */
+  backends: (string | null)[];
+  /** Closes every connection gracefully and reports what each one saw. */
+  stop(): Promise<HoldReport>;
 }

@@ -1,16 +1,18 @@
-// echo-server.mjs NAME [--tcp P,P...] [--udp P,P...]
+// echo-server.mjs NAME [--tcp P,P...] [--udp P,P...] [--hold P,P...]
 // Answers every TCP connection and every UDP datagram with "NAME SEEN_ADDR\n" (the peer's
-// address as this host sees it), then forgets it. Prints "ready" once every listener is up.
+// address as this host sees it), then forgets it. On --hold ports a TCP connection stays open
+// after that line and every line the client sends is echoed back, for long-lived connection
+// tests. Prints "ready" once every listener is up.
 // Exits when its stdin closes, so that it never outlives the process that started it.
 import dgram from "node:dgram";
 import net from "node:net";
 import os from "node:os";
 
 const [name, ...rest] = process.argv.slice(2);
-const ports = { "--tcp": [], "--udp": [] };
+const ports = { "--tcp": [], "--udp": [], "--hold": [] };
 for (let i = 0; i < rest.length; i += 2) {
   const list = ports[rest[i]];
-  if (!list || rest[i + 1] === undefined) fail(`usage: echo-server.mjs NAME [--tcp P,...] [--udp P,...]`);
+  if (!list || rest[i + 1] === undefined) fail(`usage: echo-server.mjs NAME [--tcp P,...] [--udp P,...] [--hold P,...]`);
   for (const p of rest[i + 1].split(",").filter(Boolean)) list.push(Number(p));
 }
 if (!name) fail("usage: echo-server.mjs NAME [--tcp P,...] [--udp P,...]");
@@ -23,12 +25,21 @@ function fail(message) {
 const seen = (addr) => (addr ?? "").replace(/^::ffff:/, "");
 const line = (addr) => `${name} ${seen(addr)}\n`;
 
-function listenTcp(port) {
+function answerOnce(socket) {
+  socket.setTimeout(5000, () => socket.destroy());
+  socket.end(line(socket.remoteAddress));
+}
+
+function answerAndEcho(socket) {
+  socket.write(line(socket.remoteAddress));
+  socket.pipe(socket);
+}
+
+function listenTcp(port, hold = false) {
   return new Promise((resolve, reject) => {
     const server = net.createServer((socket) => {
       socket.on("error", () => {});
-      socket.setTimeout(5000, () => socket.destroy());
-      socket.end(line(socket.remoteAddress));
+      (hold ? answerAndEcho : answerOnce)(socket);
     });
     server.once("error", reject);
     server.listen({ host: "::", port, ipv6Only: false, backlog: 1024 }, () => {
@@ -59,7 +70,8 @@ const local = Object.entries(os.networkInterfaces())
   .filter((a) => !(a.family === "IPv6" && a.address.startsWith("fe80")));
 
 try {
-  await Promise.all(ports["--tcp"].map(listenTcp));
+  await Promise.all(ports["--tcp"].map((port) => listenTcp(port)));
+  await Promise.all(ports["--hold"].map((port) => listenTcp(port, true)));
   for (const port of ports["--udp"]) {
     await bindUdp("udp6", "::", port);
     for (const a of local) await bindUdp(a.family === "IPv4" ? "udp4" : "udp6", a.address, port);
