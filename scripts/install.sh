@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Switchyard needs on a Debian machine that has Node 20: nftables and iproute2
-# (and the benchmark's baselines) from Debian when run as root, pnpm, and the workspace's
-# packages. Safe to run again; it only installs what is missing.
+# from Debian when run as root, pnpm, and the workspace's packages (the benchmarks' extras are
+# in install-bench.sh). Safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,8 +11,6 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 command -v nft >/dev/null 2>&1 || apt_packages+=(nftables)
 command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
-command -v iptables-restore >/dev/null 2>&1 || apt_packages+=(iptables)
-command -v wrk >/dev/null 2>&1 || apt_packages+=(wrk)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "install: apt-get install ${apt_packages[*]}" >&2
