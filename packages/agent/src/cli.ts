@@ -1,7 +1,13 @@
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, DEFAULT_TABLE } from "@switchyard/core";
 import { applyConfigFile } from "./apply-config.ts";
+import { DEFAULT_PORT, DEFAULT_STATE_DIR, runDaemon } from "./daemon.ts";
+import { daemonize, reportToParent } from "./daemonize.ts";
+import { EnvError, readEnv } from "./env.ts";
 import { resolveFacts } from "./facts.ts";
+import { createLogger, parseLogLevel } from "./log.ts";
 import { NftDriver, NftError } from "./nft/driver.ts";
 import { execRunner } from "./nft/runner.ts";
 
@@ -9,12 +15,14 @@ const USAGE = `Usage: switchyard-agent [-c <FILE>] [-e] [-k <KEY>] [-H <HOST>] [
   [ -h | --help ]: Show this help
   [ -c <FILE> | --config <FILE> ]: Initial configuration file (nftlb JSON)
   [ -e | --exit ]: Apply the configuration file and exit
-  [ -k <KEY> | --key <KEY> ]: Authentication key for the web service
-  [ -H <HOST> | --host <HOST> ]: Address of the web service (default 127.0.0.1)
-  [ -P <PORT> | --port <PORT> ]: Port of the web service (default 5555)
+  [ -k <KEY> | --key <KEY> ]: Authentication key for the web service (else $NFTLB_SERVER_KEY or $SWITCHYARD_KEY, else a random one, printed once)
+  [ -H <HOST> | --host <HOST> ]: Address of the web service (default 127.0.0.1, or ::1 with -6)
+  [ -P <PORT> | --port <PORT> ]: Port of the web service (default ${DEFAULT_PORT})
   [ -6 | --ipv6 ]: Listen on IPv6 for the web service
-  [ -l <LEVEL> | --log <LEVEL> ]: Log level
-  [ -d | --daemonize ]: Run as a daemon
+  [ -l <LEVEL> | --log <LEVEL> ]: Log level: 0-7 (syslog) or fatal, error, warn, info, debug, trace, silent (default info)
+  [ -d | --daemonize ]: Run as a daemon (prints its pid once it listens)
+  [ --state-dir <DIR> ]: Where the last applied config is kept across restarts (default ${DEFAULT_STATE_DIR})
+  [ --log-file <FILE> ]: With -d: append the daemon's logs to FILE (default: dropped)
   [ --table <NAME> ]: Name of the agent's own tables (default ${DEFAULT_TABLE})
   [ --check ]: With -e: render and check with nft --check, change nothing
   [ --print ]: With -e: print the nft script that would be applied, change nothing
@@ -22,27 +30,40 @@ const USAGE = `Usage: switchyard-agent [-c <FILE>] [-e] [-k <KEY>] [-H <HOST>] [
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 
+type Args = ReturnType<typeof parse>;
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      config: { type: "string", short: "c" },
+      exit: { type: "boolean", short: "e" },
+      key: { type: "string", short: "k" },
+      host: { type: "string", short: "H" },
+      port: { type: "string", short: "P" },
+      ipv6: { type: "boolean", short: "6" },
+      log: { type: "string", short: "l" },
+      daemonize: { type: "boolean", short: "d" },
+      "state-dir": { type: "string", default: DEFAULT_STATE_DIR },
+      "log-file": { type: "string" },
+      table: { type: "string", default: DEFAULT_TABLE },
+      check: { type: "boolean" },
+      print: { type: "boolean" },
+    },
+  }).values;
+}
+
+const fail = (message: string, code = 2): number => {
+  process.stderr.write(`switchyard-agent: ${message}\n`);
+  return code;
+};
+
 export async function main(argv: string[]): Promise<number> {
-  let args;
+  let args: Args;
   try {
-    args = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        help: { type: "boolean", short: "h" },
-        config: { type: "string", short: "c" },
-        exit: { type: "boolean", short: "e" },
-        key: { type: "string", short: "k" },
-        host: { type: "string", short: "H" },
-        port: { type: "string", short: "P" },
-        ipv6: { type: "boolean", short: "6" },
-        log: { type: "string", short: "l" },
-        daemonize: { type: "boolean", short: "d" },
-        table: { type: "string", default: DEFAULT_TABLE },
-        check: { type: "boolean" },
-        print: { type: "boolean" },
-      },
-    }).values;
+    args = parse(argv);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -51,16 +72,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!args.exit) {
-    process.stderr.write("switchyard-agent: the daemon (REST API) is not available yet; use -c FILE -e to apply a config and exit\n");
-    return 2;
+  if (!TABLE_NAME.test(args.table)) {
+    return fail(`--table ${JSON.stringify(args.table)}: must be a letter followed by up to 31 letters, digits, '_' or '-'`);
   }
+  return args.exit ? applyAndExit(args) : daemon(args);
+}
+
+async function applyAndExit(args: Args): Promise<number> {
   if (args.config === undefined) {
     process.stderr.write(`switchyard-agent: -e needs a configuration file (-c FILE)\n${USAGE}`);
-    return 2;
-  }
-  if (!TABLE_NAME.test(args.table)) {
-    process.stderr.write(`switchyard-agent: --table ${JSON.stringify(args.table)}: must be a letter followed by up to 31 letters, digits, '_' or '-'\n`);
     return 2;
   }
   const stopAfter = args.print ? "print" : args.check ? "check" : undefined;
@@ -87,6 +107,53 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`switchyard-agent: ${(error as Error).message}\n`);
     return 1;
   }
+}
+
+async function daemon(args: Args): Promise<number> {
+  if (args.check || args.print) return fail("--check and --print go with -e");
+  if (args["log-file"] !== undefined && !args.daemonize) return fail("--log-file goes with -d (without -d the logs go to stderr)");
+  const port = args.port === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(args.port) ? Number(args.port) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) return fail(`-P ${JSON.stringify(args.port)}: must be a port number from 0 to 65535`);
+  const level = parseLogLevel(args.log ?? "info");
+  if (level === null) return fail(`-l ${JSON.stringify(args.log)}: must be 0-7 or one of fatal, error, warn, info, debug, trace, silent`);
+  if (args.key === "") return fail("-k: the key must not be empty");
+  let env;
+  try {
+    env = readEnv();
+  } catch (error) {
+    if (error instanceof EnvError) return fail(error.message, 1);
+    throw error;
+  }
+  let key = args.key ?? env.NFTLB_SERVER_KEY ?? env.SWITCHYARD_KEY;
+  if (key === undefined) {
+    key = randomBytes(24).toString("base64url");
+    process.stderr.write(`switchyard-agent: no key given (-k, NFTLB_SERVER_KEY or SWITCHYARD_KEY); this run's key is: ${key}\n`);
+  }
+  const host = args.host ?? (args.ipv6 ? "::1" : "127.0.0.1");
+  const stateDir = resolve(args["state-dir"]);
+  const configFile = args.config === undefined ? undefined : resolve(args.config);
+
+  if (args.daemonize && env.SWITCHYARD_AGENT_DAEMONIZED === undefined) {
+    // The key travels in the environment, not in the child's argv where ps shows it.
+    const childArgs = ["-H", host, "-P", String(port), "-l", level, "--state-dir", stateDir, "--table", args.table];
+    if (configFile !== undefined) childArgs.push("-c", configFile);
+    return daemonize({
+      args: childArgs,
+      env: { SWITCHYARD_KEY: key, NFTLB_SERVER_KEY: "" },
+      logFile: args["log-file"] === undefined ? null : resolve(args["log-file"]),
+    });
+  }
+
+  return runDaemon(
+    { key, host, port, stateDir, table: args.table, ...(configFile !== undefined ? { configFile } : {}), log: createLogger(level) },
+    {
+      onReady: (address) => reportToParent({ type: "ready", ...address }),
+      onStartFailure: (message) => {
+        process.stderr.write(`switchyard-agent: ${message}\n`);
+        reportToParent({ type: "error", message });
+      },
+    },
+  );
 }
 
 const exitCode = await main(process.argv.slice(2));

@@ -37,6 +37,13 @@ export class NftDriver {
     await this.apply(script);
   }
 
+  /** `nft list tables`: proves that nft can talk to the kernel with this process's privileges. */
+  async listTables(): Promise<string> {
+    const result = await this.runner.run(["list", "tables"]);
+    if (result.code !== 0) throw new NftError("list", result.stderr);
+    return result.stdout;
+  }
+
   async listTable(family: string, name: string): Promise<string | null> {
     const result = await this.runner.run(["list", "table", family, name]);
     if (result.code === 0) return result.stdout;

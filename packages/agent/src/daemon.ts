@@ -1,0 +1,218 @@
+import { readFile } from "node:fs/promises";
+import { parseNftlbJson } from "@switchyard/core";
+import { Applier, type FactResolver } from "./applier.ts";
+import { resolveFacts as hostFacts } from "./facts.ts";
+import { nftlbApi, errorBody } from "./http/nftlb-api.ts";
+import { serveJson, type JsonServer } from "./http/server.ts";
+import type { Logger } from "./log.ts";
+import { NftDriver } from "./nft/driver.ts";
+import { execRunner, type NftRunner } from "./nft/runner.ts";
+import { StandaloneFarms } from "./standalone.ts";
+import { StateDir } from "./state/state-dir.ts";
+
+export const DEFAULT_STATE_DIR = "/var/lib/switchyard-agent";
+export const DEFAULT_PORT = 5555;
+
+/** The oldest nft whose syntax the renderer's maps and concatenations need. */
+const MIN_NFT_VERSION = [0, 9, 4] as const;
+
+export interface DaemonOptions {
+  key: string;
+  host: string;
+  port: number;
+  stateDir: string;
+  table: string;
+  /** nftlb's -c: applied at start when the state dir holds nothing yet. */
+  configFile?: string;
+  log: Logger;
+  runner?: NftRunner;
+  resolveFacts?: FactResolver;
+}
+
+/** Why the daemon could not start; the message is meant for the operator as it is. */
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StartupError";
+  }
+}
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The standalone agent as a daemon, with an ordered lifecycle:
+ * start(): nft usable → state dir → last applied ruleset back in the kernel (or -c FILE) → listen;
+ * stop(): stop listening → let the change in progress finish → flush the state writer.
+ */
+export class Daemon {
+  private readonly driver: NftDriver;
+  private readonly stateDir: StateDir;
+  private readonly applier: Applier;
+  private readonly farms: StandaloneFarms;
+  private server: JsonServer | null = null;
+  private starting: Promise<void> | null = null;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.driver = new NftDriver(options.runner ?? execRunner());
+    this.stateDir = new StateDir(options.stateDir);
+    this.applier = new Applier({ driver: this.driver, table: options.table, log: options.log });
+    this.farms = new StandaloneFarms({
+      applier: this.applier,
+      stateDir: this.stateDir,
+      resolveFacts: options.resolveFacts ?? hostFacts,
+      log: options.log,
+    });
+  }
+
+  /** Where the API listens, once started. */
+  get address(): { host: string; port: number } | null {
+    return this.server && { host: this.server.host, port: this.server.port };
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.startInOrder();
+    return this.starting;
+  }
+
+  async stop(): Promise<void> {
+    await this.starting?.catch(() => {});
+    await this.server?.close();
+    this.server = null;
+    await this.farms.idle();
+    await this.stateDir.flush();
+  }
+
+  private async startInOrder(): Promise<void> {
+    const { log } = this.options;
+    await this.checkNft();
+    await this.loadState();
+    try {
+      this.server = await serveJson(
+        { host: this.options.host, port: this.options.port, log, errorBody },
+        nftlbApi({ key: this.options.key, farms: this.farms, log }),
+      );
+    } catch (error) {
+      throw new StartupError(reason(error), { cause: error });
+    }
+    log.info({ host: this.server.host, port: this.server.port, farms: this.farms.store.config.farms.length }, "listening");
+  }
+
+  private async checkNft(): Promise<void> {
+    let version: string;
+    try {
+      version = await this.driver.version();
+    } catch (error) {
+      throw new StartupError(`nft is not usable: ${reason(error)} (is the nftables package installed?)`, { cause: error });
+    }
+    const found = /v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+    if (found) {
+      const [major, minor, patch] = [Number(found[1]), Number(found[2]), Number(found[3] ?? 0)];
+      const [minMajor, minMinor, minPatch] = MIN_NFT_VERSION;
+      if ((major - minMajor || minor - minMinor || patch - minPatch) < 0) {
+        throw new StartupError(`${version} is too old: the agent needs nft ${MIN_NFT_VERSION.join(".")} or newer`);
+      }
+    }
+    try {
+      await this.driver.listTables();
+    } catch (error) {
+      throw new StartupError(`nft cannot read the ruleset; the agent needs root or CAP_NET_ADMIN: ${reason(error)}`, { cause: error });
+    }
+    this.options.log.info({ nft: version }, "nft is usable");
+  }
+
+  /** The last applied ruleset goes back before anything is served; else -c FILE; else nothing is touched. */
+  private async loadState(): Promise<void> {
+    const { log, table, configFile } = this.options;
+    let state;
+    try {
+      await this.stateDir.open();
+      state = await this.stateDir.load();
+    } catch (error) {
+      throw new StartupError(reason(error), { cause: error });
+    }
+    if (state !== null) {
+      if (configFile !== undefined) log.info({ file: configFile, state: this.stateDir.file }, "the state dir holds the last applied config; -c is not loaded");
+      try {
+        if (state.ir.tables.every((t) => t.name === table)) {
+          await this.farms.restore(state.config, state.ir);
+        } else {
+          const saved = state.ir.tables.map((t) => `${t.family} ${t.name}`).join(", ");
+          log.warn({ saved, table }, "the saved ruleset is for other tables; rendering the saved config for this table (the old tables are left as they are)");
+          await this.farms.install(state.config);
+        }
+      } catch (error) {
+        throw new StartupError(`cannot re-apply the last applied ruleset from ${this.stateDir.file}: ${reason(error)}`, { cause: error });
+      }
+      log.info({ state: this.stateDir.file, farms: state.config.farms.length, appliedAt: state.appliedAt }, "last applied ruleset re-applied");
+      return;
+    }
+    if (configFile === undefined) {
+      log.info({ state: this.stateDir.file }, "no saved state and no -c: starting with no farms; the kernel is untouched until the first change");
+      return;
+    }
+    try {
+      await this.farms.install(parseNftlbJson(await readConfigFile(configFile)));
+    } catch (error) {
+      throw new StartupError(`${configFile} was not applied:\n${reason(error).replace(/^/gm, "  ")}`, { cause: error });
+    }
+    log.info({ file: configFile, farms: this.farms.store.config.farms.length }, "config applied");
+  }
+}
+
+async function readConfigFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new Error(`cannot read it: ${reason(error)}`);
+  }
+}
+
+export interface RunHooks {
+  /** Called once the API listens (the -d child reports to its parent here). */
+  onReady?: (address: { host: string; port: number }) => void;
+  /** Called with the start-up failure's message before the exit code is returned. */
+  onStartFailure?: (message: string) => void;
+}
+
+/**
+ * Runs the daemon until SIGINT or SIGTERM. Resolves with the exit code: 0 after a clean stop,
+ * 1 when it could not start (the reason is logged and passed to onStartFailure).
+ */
+export async function runDaemon(options: DaemonOptions, hooks: RunHooks = {}): Promise<number> {
+  const { log } = options;
+  const daemon = new Daemon(options);
+  let stopping: Promise<void> | null = null;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping !== null) {
+      log.warn({ signal }, "already stopping");
+      return;
+    }
+    log.info({ signal }, "stopping");
+    stopping = daemon
+      .stop()
+      .catch((error: unknown) => log.error({ err: error }, "stop failed"))
+      .finally(stopped);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    try {
+      await daemon.start();
+    } catch (error) {
+      const message = error instanceof StartupError ? error.message : `cannot start: ${reason(error)}`;
+      log.fatal({ err: error instanceof StartupError ? undefined : error }, message);
+      hooks.onStartFailure?.(message);
+      return 1;
+    }
+    const address = daemon.address;
+    if (address !== null && stopping === null) hooks.onReady?.(address);
+    await done;
+    log.info("stopped");
+    return 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,118 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { NO_FACTS } from "@switchyard/core";
+import { Applier } from "./applier.ts";
+import { createLogger } from "./log.ts";
+import { NftDriver } from "./nft/driver.ts";
+import type { NftRunner, RunResult } from "./nft/runner.ts";
+import { StandaloneFarms } from "./standalone.ts";
+import { StateDir } from "./state/state-dir.ts";
+
+// The change pipeline with nft behind a scripted runner: what is applied, in which order,
+// and what a refusal leaves (nothing). The kernel side is proven in daemon.integration.test.ts.
+
+class ScriptedNft implements NftRunner {
+  readonly calls: { args: string[]; input: string }[] = [];
+  refuse: string | null = null;
+  running = 0;
+  maxRunning = 0;
+
+  async run(args: readonly string[], input?: string): Promise<RunResult> {
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    this.running--;
+    this.calls.push({ args: [...args], input: input ?? "" });
+    if (this.refuse !== null) return { stdout: "", stderr: this.refuse, code: 1 };
+    return { stdout: "", stderr: "", code: 0 };
+  }
+}
+
+let dir: string;
+let nft: ScriptedNft;
+let stateDir: StateDir;
+let applier: Applier;
+const log = createLogger("silent");
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "switchyard-standalone-"));
+  nft = new ScriptedNft();
+  stateDir = new StateDir(dir);
+  await stateDir.open();
+  applier = new Applier({ driver: new NftDriver(nft), table: "switchyard" });
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const farms = (saver: Pick<StateDir, "save" | "file"> = stateDir) =>
+  new StandaloneFarms({ applier, stateDir: saver, resolveFacts: async () => NO_FACTS, log });
+
+const web = { name: "web", "virtual-addr": "198.18.1.100", "virtual-ports": "80", backends: [{ name: "b1", "ip-addr": "198.18.2.11" }] };
+
+describe("StandaloneFarms", () => {
+  it("checks, applies, saves, then answers", async () => {
+    const service = farms();
+    expect(await service.merge({ farms: [web] })).toEqual({ ok: true });
+    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["--check -f -", "-f -"]);
+    expect(nft.calls[0]?.input).toBe(nft.calls[1]?.input);
+    expect(nft.calls[1]?.input).toContain("chain farm-web-4");
+    expect((await stateDir.load())?.config.farms.map((f) => f.name)).toEqual(["web"]);
+    expect(service.list().farms.map((f) => f.name)).toEqual(["web"]);
+    expect(applier.lastApplied).not.toBeNull();
+  });
+
+  it("a change nft refuses changes nothing and carries nft's words", async () => {
+    const service = farms();
+    await service.merge({ farms: [web] });
+    const saved = readFileSync(stateDir.file, "utf8");
+    nft.refuse = "Error: Could not process rule: No such file or directory\n";
+    const outcome = await service.merge({ farms: [{ name: "web", "virtual-ports": "81" }] });
+    expect(outcome).toEqual({ ok: false, status: 500, message: expect.stringContaining("Could not process rule: No such file or directory") });
+    expect(service.list().farms[0]?.["virtual-ports"]).toBe("80");
+    expect(readFileSync(stateDir.file, "utf8")).toBe(saved);
+    expect(applier.lastApplied).toBeNull();
+  });
+
+  it("an invalid change never reaches nft", async () => {
+    const service = farms();
+    const outcome = await service.merge({ farms: [{ ...web, protocol: "80" }] });
+    expect(outcome).toEqual({ ok: false, status: 400, message: 'farm "web", protocol = "80": must be one of tcp, udp, sctp, all' });
+    expect(nft.calls).toEqual([]);
+  });
+
+  it("when the state cannot be saved, the previous rules are put back and the change is refused", async () => {
+    let failSave = false;
+    const flaky: Pick<StateDir, "save" | "file"> = {
+      file: stateDir.file,
+      save: (state) => (failSave ? Promise.reject(new Error("ENOSPC: no space left on device")) : stateDir.save(state)),
+    };
+    const service = farms(flaky);
+    await service.merge({ farms: [web] });
+    const before = nft.calls.at(-1)?.input;
+    failSave = true;
+    const outcome = await service.merge({ farms: [{ name: "web", "virtual-ports": "81" }] });
+    expect(outcome).toEqual({ ok: false, status: 500, message: expect.stringMatching(/cannot save the state .*ENOSPC.*rolled back/) });
+    expect(nft.calls.at(-1)?.input).toBe(before);
+    expect(service.list().farms[0]?.["virtual-ports"]).toBe("80");
+  });
+
+  it("runs concurrent changes one at a time, each on top of the one before", async () => {
+    const service = farms();
+    await service.merge({ farms: [{ ...web, backends: [] }] });
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => service.merge({ farms: [{ name: "web", backends: [{ name: `b${i}`, "ip-addr": `198.18.2.${20 + i}` }] }] })),
+    );
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(nft.maxRunning).toBe(1);
+    expect(service.store.config.farms[0]?.backends.map((b) => b.name)).toEqual(Array.from({ length: 10 }, (_, i) => `b${i}`));
+    expect((await stateDir.load())?.config.farms[0]?.backends).toHaveLength(10);
+  });
+
+  it("404s name the unknown farm or backend and touch nothing", async () => {
+    const service = farms();
+    expect(await service.removeFarm("nope")).toEqual({ ok: false, status: 404, message: 'farm "nope": no such farm' });
+    expect(await service.removeBackend("nope", "b1")).toEqual({ ok: false, status: 404, message: 'farm "nope": no such farm' });
+    expect(nft.calls).toEqual([]);
+  });
+});

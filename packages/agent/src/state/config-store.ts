@@ -1,0 +1,147 @@
+import { formatIssue, safeParseConfig, toNftlb, type Config, type ConfigIssue, type Farm } from "@switchyard/core";
+
+// The standalone agent's farm config and nftlb's merge semantics for its REST API:
+// a fragment {"farms": [...]} creates the farms it names that do not exist and merges the
+// attributes it gives into those that do; backends merge the same way, by name, within
+// their farm. Every change yields a whole new config that the schema accepts, or a reason;
+// nothing here touches the current config until the caller commits the new one.
+
+export type Change =
+  | { ok: true; config: Config }
+  | { ok: false; status: 400 | 404; message: string };
+
+type Raw = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Raw => value !== null && typeof value === "object" && !Array.isArray(value);
+
+const refuse = (status: 400 | 404, issues: ConfigIssue[]): Change => ({ ok: false, status, message: issues.map(formatIssue).join("; ") });
+
+/** nftlb's attribute to rename a farm or a backend in a fragment. */
+const NEW_NAME = "newname";
+
+/**
+ * Merges attributes into `target`, which is in nftlb's string form. A `newname` is applied
+ * after the merge so that the entity is found under its current name first.
+ */
+function assignAttributes(target: Raw, source: Raw): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (key === "backends" || key === NEW_NAME) continue;
+    // defineProperty: a "__proto__" key from JSON stays an own (and so unknown) attribute.
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  if (source[NEW_NAME] !== undefined) target.name = source[NEW_NAME];
+}
+
+/** Checks the fragment's shape; attribute values are the schema's job on the merged result. */
+function fragmentFarms(fragment: unknown): { farms: Raw[] } | { issues: ConfigIssue[] } {
+  if (!isObject(fragment)) return { issues: [{ field: "", message: 'the body must be a JSON object such as {"farms": [...]}' }] };
+  const issues: ConfigIssue[] = [];
+  for (const key of Object.keys(fragment)) {
+    if (key !== "farms") issues.push({ field: key, message: "unknown attribute (this API takes {\"farms\": [...]})" });
+  }
+  const farms = fragment.farms;
+  if (!Array.isArray(farms)) {
+    issues.push({ field: "farms", message: farms === undefined ? "is required" : "must be a list of farms" });
+    return { issues };
+  }
+  farms.forEach((farm, i) => {
+    if (!isObject(farm)) {
+      issues.push({ farm: `#${i + 1}`, field: "", message: "must be an object" });
+      return;
+    }
+    const farmName = typeof farm.name === "string" && farm.name !== "" ? farm.name : `#${i + 1}`;
+    if (typeof farm.name !== "string" || farm.name === "") issues.push({ farm: farmName, field: "name", message: "is required" });
+    if (farm.backends === undefined) return;
+    if (!Array.isArray(farm.backends)) {
+      issues.push({ farm: farmName, field: "backends", message: "must be a list of backends" });
+      return;
+    }
+    farm.backends.forEach((backend: unknown, j) => {
+      if (!isObject(backend)) issues.push({ farm: farmName, backend: `#${j + 1}`, field: "", message: "must be an object" });
+      else if (typeof backend.name !== "string" || backend.name === "") {
+        issues.push({ farm: farmName, backend: `#${j + 1}`, field: "name", message: "is required" });
+      }
+    });
+  });
+  return issues.length > 0 ? { issues } : { farms: farms as Raw[] };
+}
+
+/** The config that results from merging an nftlb fragment into `current`, if it is valid. */
+export function mergeFragment(current: Config, fragment: unknown): Change {
+  const shape = fragmentFarms(fragment);
+  if ("issues" in shape) return refuse(400, shape.issues);
+  // Work on nftlb's own form (every attribute spelled out), so that a fragment's values,
+  // strings or numbers, meet the current ones in the same shape and the schema reads both.
+  const merged = toNftlb(current) as unknown as { farms: Raw[] };
+  for (const part of shape.farms) {
+    let farm = merged.farms.find((f) => f.name === part.name);
+    if (farm === undefined) {
+      farm = { backends: [] };
+      merged.farms.push(farm);
+    }
+    const backends = farm.backends as Raw[];
+    assignAttributes(farm, part);
+    farm.backends = backends;
+    for (const backendPart of (part.backends as Raw[] | undefined) ?? []) {
+      let backend = backends.find((b) => b.name === backendPart.name);
+      if (backend === undefined) {
+        backend = {};
+        backends.push(backend);
+      }
+      assignAttributes(backend, backendPart);
+    }
+  }
+  const parsed = safeParseConfig(merged);
+  return parsed.ok ? { ok: true, config: parsed.config } : refuse(400, parsed.issues);
+}
+
+export function removeFarm(current: Config, name: string): Change {
+  if (!current.farms.some((f) => f.name === name)) return refuse(404, [{ farm: name, field: "", message: "no such farm" }]);
+  return { ok: true, config: { ...current, farms: current.farms.filter((f) => f.name !== name) } };
+}
+
+export function removeBackend(current: Config, farmName: string, backendName: string): Change {
+  const farm = current.farms.find((f) => f.name === farmName);
+  if (farm === undefined) return refuse(404, [{ farm: farmName, field: "", message: "no such farm" }]);
+  if (!farm.backends.some((b) => b.name === backendName)) {
+    return refuse(404, [{ farm: farmName, backend: backendName, field: "", message: "no such backend" }]);
+  }
+  const changed: Farm = { ...farm, backends: farm.backends.filter((b) => b.name !== backendName) };
+  return { ok: true, config: { ...current, farms: current.farms.map((f) => (f === farm ? changed : f)) } };
+}
+
+/**
+ * The standalone agent's current config: what the kernel holds. Proposals do not change it;
+ * the caller commits a proposal once it is applied and saved.
+ */
+export class ConfigStore {
+  private current: Config;
+
+  constructor(initial: Config = { farms: [] }) {
+    this.current = initial;
+  }
+
+  get config(): Config {
+    return this.current;
+  }
+
+  farm(name: string): Farm | undefined {
+    return this.current.farms.find((f) => f.name === name);
+  }
+
+  merge(fragment: unknown): Change {
+    return mergeFragment(this.current, fragment);
+  }
+
+  removeFarm(name: string): Change {
+    return removeFarm(this.current, name);
+  }
+
+  removeBackend(farm: string, backend: string): Change {
+    return removeBackend(this.current, farm, backend);
+  }
+
+  commit(config: Config): void {
+    this.current = config;
+  }
+}
