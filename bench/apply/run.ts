@@ -1,0 +1,189 @@
+// bench/apply: what it costs to put a ruleset in the kernel, at 100, 1,000 and 10,000 farms
+// x 4 backends — a cold full apply, a full re-apply over the same ruleset, and one backend
+// state change (a refill of the farm's chain: `flush chain` + its rules, the smallest
+// transaction for it; the agent itself still replaces its tables whole, see the README) — next to
+// iptables-restore of kube-proxy-style rules of the same size, measured in the same run.
+// Everything happens in one network namespace the benchmark creates and deletes.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { buildRuleset, parseConfig, renderReplaceScript, type Config, type IrRuleset } from "@switchyard/core";
+import { renderKubeProxyRules, KUBE_PROXY_FLUSH } from "../dataplane/kube-proxy.ts";
+import { planServices } from "../dataplane/plan.ts";
+import { switchyardConfig, switchyardDeleteScript } from "../dataplane/switchyard.ts";
+import { seconds, summarize, table, type Summary } from "../dataplane/stats.ts";
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const SIZES = (flag("--farms") ?? (args.includes("--quick") ? "100,1000" : "100,1000,10000")).split(",").map(Number);
+const ROUNDS = Number(flag("--rounds") ?? (args.includes("--quick") ? 3 : 5));
+const CHANGES = Number(flag("--changes") ?? 20);
+const BACKENDS = ["198.18.2.11", "198.18.2.12", "198.18.2.13", "198.18.2.14"];
+const TABLE = "switchyard";
+const ns = `sy-apply-${randomBytes(3).toString("hex")}`;
+
+interface Run {
+  code: number;
+  stderr: string;
+  ms: number;
+}
+
+function run(argv: string[], input = ""): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(argv[0] ?? "", argv.slice(1), { stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stderr, ms: performance.now() - started });
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(input);
+  });
+}
+
+async function inNs(argv: string[], input = ""): Promise<number> {
+  const r = await run(["ip", "netns", "exec", ns, ...argv], input);
+  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr.trim().slice(0, 500)}`);
+  return r.ms;
+}
+
+/** The commands that refill every chain whose rules differ between two IRs of the same shape. */
+function chainRefill(from: IrRuleset, to: IrRuleset): string {
+  const lines: string[] = [];
+  for (const table of to.tables) {
+    const before = new Map(from.tables.find((t) => t.family === table.family)?.chains.map((c) => [c.name, c.rules.join("\n")]));
+    for (const chain of table.chains) {
+      if (before.get(chain.name) === chain.rules.join("\n")) continue;
+      lines.push(`flush chain ${table.family} ${table.name} ${chain.name}`);
+      for (const rule of chain.rules) lines.push(`add rule ${table.family} ${table.name} ${chain.name} ${rule}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The same config with backend b1 of farm #k set down (or up again when it was down). */
+function toggled(config: Config, k: number): Config {
+  return {
+    farms: config.farms.map((f, i) =>
+      i !== k ? f : { ...f, backends: f.backends.map((b, j) => (j === 0 ? { ...b, state: b.state === "up" ? ("down" as const) : ("up" as const) } : b)) },
+    ),
+  };
+}
+
+interface Row {
+  farms: number;
+  render: Summary;
+  cold: Summary;
+  reapply: Summary;
+  change: Summary;
+  changePlan: Summary;
+  iptCold: Summary;
+  iptReload: Summary;
+}
+
+async function measure(farms: number): Promise<Row> {
+  const services = planServices(farms, BACKENDS);
+  const raw = switchyardConfig(services, "weight");
+  const renderTimes: number[] = [];
+  let config!: Config;
+  let script = "";
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    config = parseConfig(raw);
+    script = renderReplaceScript(buildRuleset(config, { table: TABLE }), TABLE);
+    renderTimes.push(performance.now() - t);
+  }
+  const kube = renderKubeProxyRules(services, { clusterCidr: "198.19.0.0/16" }).text;
+  const cold: number[] = [];
+  const reapply: number[] = [];
+  const iptCold: number[] = [];
+  const iptReload: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // Interleave nft and iptables so that a busy moment of the machine hits both.
+    await inNs(["nft", "-f", "-"], switchyardDeleteScript(TABLE));
+    cold.push(await inNs(["nft", "-f", "-"], script));
+    reapply.push(await inNs(["nft", "-f", "-"], script));
+    await inNs(["iptables-legacy-restore"], KUBE_PROXY_FLUSH);
+    iptCold.push(await inNs(["iptables-legacy-restore"], kube));
+    // kube-proxy rewrites the whole nat table for any change (its sync loop).
+    iptReload.push(await inNs(["iptables-legacy-restore"], kube));
+  }
+  // One backend state change at a time: render the whole config again, refill the one chain.
+  let applied = buildRuleset(config, { table: TABLE });
+  let current = config;
+  const change: number[] = [];
+  const changePlan: number[] = [];
+  for (let c = 0; c < CHANGES; c++) {
+    const t = performance.now();
+    current = toggled(current, (c * 7919) % farms);
+    const next = buildRuleset(current, { table: TABLE });
+    const delta = chainRefill(applied, next);
+    changePlan.push(performance.now() - t);
+    change.push(await inNs(["nft", "-f", "-"], delta));
+    applied = next;
+  }
+  return {
+    farms,
+    render: summarize(renderTimes),
+    cold: summarize(cold),
+    reapply: summarize(reapply),
+    change: summarize(change),
+    changePlan: summarize(changePlan),
+    iptCold: summarize(iptCold),
+    iptReload: summarize(iptReload),
+  };
+}
+
+const cell = (s: Summary) => `${seconds(s.median)} (${seconds(s.min)}–${seconds(s.max)})`;
+const ratio = (a: Summary, b: Summary) => `${(a.median / b.median).toFixed(2)}×`;
+
+async function main(): Promise<void> {
+  const load = readFileSync("/proc/loadavg", "utf8").trim();
+  process.stderr.write(`bench/apply: namespace ${ns}, farms ${SIZES.join(", ")} × 4 backends, ${ROUNDS} rounds, ${CHANGES} changes; load ${load}\n`);
+  await run(["ip", "netns", "add", ns]).then((r) => {
+    if (r.code !== 0) throw new Error(`ip netns add: ${r.stderr}`);
+  });
+  const rows: Row[] = [];
+  try {
+    for (const farms of SIZES) {
+      process.stderr.write(`  ${farms} farms…\n`);
+      rows.push(await measure(farms));
+    }
+  } finally {
+    await run(["ip", "netns", "del", ns]);
+  }
+  console.log(`\nbench/apply — median (min–max); nft ${"1.0.6"}; iptables baseline: iptables-legacy-restore of kube-proxy-style rules`);
+  console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}\n`);
+  console.log(
+    table(
+      ["farms", "render (node)", "nft cold full", "nft full re-apply", "one change: render", "one change: nft -f refill", "iptables-restore cold", "iptables-restore reload", "re-apply / change", "ipt reload / change"],
+      rows.map((r) => [
+        r.farms.toLocaleString("en"),
+        cell(r.render),
+        cell(r.cold),
+        cell(r.reapply),
+        cell(r.changePlan),
+        cell(r.change),
+        cell(r.iptCold),
+        cell(r.iptReload),
+        ratio(r.reapply, r.change),
+        ratio(r.iptReload, r.change),
+      ]),
+      [true, true, true, true, true, true, true, true, true, true],
+    ),
+  );
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    spawn("ip", ["netns", "del", ns], { stdio: "ignore" }).on("close", () => process.exit(130));
+  });
+}
+await main();
