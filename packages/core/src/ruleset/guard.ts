@@ -1,0 +1,275 @@
+import { IrRulesetSchema, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
+
+// The agent composes every table, chain and map command itself; only rule statements and
+// map elements travel as text. This module decides whether that text may be pasted into
+// `add rule <family> <table> <chain> <text>` and `add element ... { <key> : <value> }`
+// without the result doing anything outside the agent's own tables: no second command
+// (separators, line breaks, braces), no variables or includes, no references to chains or
+// maps that are not the table's own. It is deliberately stricter than nft: whatever the
+// renderer writes passes, and anything else that is not plainly one statement is refused.
+
+/** The longest rule statement (and element key or value) the agent accepts. */
+export const MAX_RULE_LENGTH = 4096;
+
+/** Words that name nft commands or act on whole tables/rulesets: never part of a rule the agent adds. */
+export const FORBIDDEN_WORDS: readonly string[] = [
+  "table",
+  "flush",
+  "delete",
+  "destroy",
+  "add",
+  "insert",
+  "replace",
+  "create",
+  "rename",
+  "include",
+  "define",
+  "redefine",
+  "undefine",
+  "ruleset",
+  "reset",
+  "list",
+  "monitor",
+  "export",
+  "import",
+];
+
+/** An interface name as the kernel allows it (and as the farm model does). */
+const IFACE = /^[A-Za-z0-9_.-]{1,15}$/;
+/** A double-quoted interface name standing as a word of its own, e.g. `fwd to "eth-b"`. */
+const QUOTED_IFACE = /(^|\s)"[A-Za-z0-9_.-]{1,15}"(?=\s|$)/g;
+/** A run of characters that can make up nft words, addresses and numbers. */
+const CHUNK = /[A-Za-z0-9_./:-]+/g;
+/** An IPv6 address or a MAC (or a range or prefix of them): hex digits with two or more ':' (nft reads it as one value). */
+const HEX_WITH_COLONS = /^[0-9A-Fa-f./-]*(?::[0-9A-Fa-f./-]*){2,}$/;
+/** What nft's scanner reads as one word (its `string` token): a keyword only when it is the whole token. */
+const WORD = /[A-Za-z_.][A-Za-z0-9_./-]*/g;
+/** One part of a concatenated element key: an address, a port or range, a protocol, a MAC. */
+const KEY_PART = /^(?:[A-Za-z0-9_:./-]+|"[A-Za-z0-9_.-]{1,15}")$/;
+const VERDICT = /^(?:accept|drop|return)$/;
+const JUMP_VERDICT = /^(goto|jump) (\S+)$/;
+const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
+
+/** An IR that the agent must not apply, with every reason found. */
+export class IrRejected extends Error {
+  constructor(readonly reasons: string[]) {
+    const shown = reasons.slice(0, 20);
+    const more = reasons.length > shown.length ? [`(and ${reasons.length - shown.length} more)`] : [];
+    // One reason a line, as ConfigError does; the first line is a whole reason on its own.
+    super([...shown, ...more].join("\n"));
+    this.name = "IrRejected";
+  }
+}
+
+/** The chains a rule jumps or goes to, and the maps (sets) it names with `@`. */
+export interface RuleReferences {
+  chains: string[];
+  maps: string[];
+}
+
+/**
+ * The references of one rule statement, as the guard reads them: the word after every
+ * `jump`/`goto`, and the name after every `@`. For a rule that passed checkIr this is
+ * exactly what nft resolves; the delta planner and the fake use it to order deletions.
+ */
+export function referencesOf(rule: string): RuleReferences {
+  const chains: string[] = [];
+  const maps: string[] = [];
+  const words = rule.split(/\s+/).filter((w) => w !== "");
+  words.forEach((word, i) => {
+    if ((word === "jump" || word === "goto") && i + 1 < words.length) chains.push(words[i + 1] as string);
+  });
+  for (const m of rule.matchAll(/@([^\s]*)/g)) maps.push(m[1] ?? "");
+  return { chains, maps };
+}
+
+/** The chain an element's verdict jumps or goes to, if any. */
+export function verdictTarget(verdict: string): string | undefined {
+  return JUMP_VERDICT.exec(verdict)?.[2];
+}
+
+const snippet = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+
+const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+
+/**
+ * The character-level problems of one piece of text (rule, element key or value): anything
+ * that could end the command it is pasted into or make nft read more than one statement.
+ */
+export function textProblems(text: string): string[] {
+  const problems: string[] = [];
+  const add = (problem: string) => {
+    if (!problems.includes(problem)) problems.push(problem);
+  };
+  if (text.length > MAX_RULE_LENGTH) add(`is ${text.length} characters long (at most ${MAX_RULE_LENGTH})`);
+  if (text.trim() === "") add("is empty");
+  for (const ch of text) {
+    if (ch === ";") add('contains ";" (a statement separator)');
+    else if (ch === "\n" || ch === "\r") add("contains a line break (a command separator)");
+    else if (ch === "#") add('contains "#" (a comment hides the rest of the command)');
+    else if (ch === "{" || ch === "}") add(`contains "${ch}" (a brace could open or close a block)`);
+    else if (ch === "\\") add('contains "\\" (an escape)');
+    else if (ch === "`") add('contains "`"');
+    else if (ch === "$") add('contains "$" (an nft variable)');
+    else if (ch === "'") add("contains \"'\" (only double quotes around an interface name are allowed)");
+    else if (ch === "\0") add("contains a NUL character");
+    else if (ch < " " || ch === "\x7f") add(`contains the control character ${codePoint(ch)}`);
+    else if (ch > "\x7f") add(`contains the non-ASCII character ${codePoint(ch)}`);
+  }
+  if (text.replace(QUOTED_IFACE, "$1").includes('"')) {
+    add('contains a double quote that is not around an interface name (only "name" with 1-15 letters, digits, "_", "." or "-" is allowed)');
+  }
+  for (const word of forbiddenWords(text)) add(`contains the word "${word}", which acts outside one rule`);
+  return problems;
+}
+
+/** The forbidden words that nft would read as words in `text` (quoted interface names and addresses aside). */
+function forbiddenWords(text: string): string[] {
+  const found = new Set<string>();
+  for (const chunk of text.replace(QUOTED_IFACE, "$1").match(CHUNK) ?? []) {
+    if (HEX_WITH_COLONS.test(chunk)) continue; // 2001:db8::add is an address, not the word "add"
+    for (const piece of chunk.split(":")) {
+      for (const word of piece.match(WORD) ?? []) {
+        if (FORBIDDEN_WORDS.includes(word.toLowerCase())) found.add(word.toLowerCase());
+      }
+    }
+  }
+  return [...found];
+}
+
+interface TableIndex {
+  where: string;
+  chains: Map<string, IrChain>;
+  maps: Map<string, IrMap>;
+}
+
+function chainTargetProblem(index: TableIndex, target: string): string | null {
+  const chain = index.chains.get(target);
+  if (chain === undefined) return `jumps to "${target}", which is not a chain of ${index.where}`;
+  if (chain.hook !== undefined) return `jumps to "${target}", a base chain (only regular chains can be jump or goto targets)`;
+  return null;
+}
+
+function checkHook(table: IrTable, chain: IrChain, reasons: string[], where: string): void {
+  const hook = chain.hook;
+  if (hook === undefined) return;
+  const at = `${where}, chain ${chain.name}: hook`;
+  if (hook.priority < INT32.min || hook.priority > INT32.max) reasons.push(`${at} priority ${hook.priority} is not a 32-bit integer`);
+  if (table.family === "inet") {
+    if (hook.hook === "ingress") reasons.push(`${at} ingress belongs in a netdev table, not in inet`);
+    if (hook.device !== undefined) reasons.push(`${at} names a device, which only netdev ingress chains have`);
+  } else {
+    if (hook.type === "nat") reasons.push(`${at} type nat belongs in the inet table, not in ${table.family}`);
+    if (hook.hook !== "ingress") reasons.push(`${at} ${hook.hook} is not a netdev hook (only ingress is)`);
+    if (hook.device === undefined) reasons.push(`${at} ingress needs a device`);
+    else if (!IFACE.test(hook.device)) reasons.push(`${at} device ${snippet(hook.device)} is not an interface name`);
+  }
+}
+
+function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, reasons: string[]): void {
+  const at = `${index.where}, chain ${chain.name}, rule ${i + 1} (${snippet(rule)})`;
+  const problems = textProblems(rule);
+  for (const problem of problems) reasons.push(`${at}: ${problem}`);
+  if (problems.length > 0) return;
+  const words = rule.split(/\s+/).filter((w) => w !== "");
+  words.forEach((word, j) => {
+    if (word !== "jump" && word !== "goto") return;
+    const target = words[j + 1];
+    if (target === undefined) {
+      reasons.push(`${at}: "${word}" has no target chain`);
+      return;
+    }
+    const problem = chainTargetProblem(index, target);
+    if (problem !== null) reasons.push(`${at}: ${problem}`);
+  });
+  for (const name of referencesOf(rule).maps) {
+    if (!index.maps.has(name)) reasons.push(`${at}: "@${name}" is not a map of ${index.where}`);
+  }
+}
+
+function checkMap(index: TableIndex, map: IrMap, reasons: string[]): void {
+  const parts = map.key.split(" . ").length;
+  const seen = new Set<string>();
+  map.elements.forEach(([key, value], i) => {
+    const at = `${index.where}, map ${map.name}, element ${i + 1}`;
+    const keyProblems = textProblems(key);
+    for (const problem of keyProblems) reasons.push(`${at} key ${snippet(key)}: ${problem}`);
+    if (keyProblems.length === 0) {
+      const keyParts = key.split(" . ");
+      if (keyParts.length !== parts) reasons.push(`${at} key ${snippet(key)}: has ${keyParts.length} parts, the map's type ${map.key} has ${parts}`);
+      else if (!keyParts.every((p) => KEY_PART.test(p))) {
+        reasons.push(`${at} key ${snippet(key)}: a part is not an address, port, range, protocol or MAC`);
+      }
+      if (seen.has(key)) reasons.push(`${at} key ${snippet(key)}: is a duplicate key in this map`);
+      seen.add(key);
+    }
+    const valueProblems = textProblems(value);
+    for (const problem of valueProblems) reasons.push(`${at} value ${snippet(value)}: ${problem}`);
+    if (valueProblems.length > 0) return;
+    const target = verdictTarget(value);
+    if (target !== undefined) {
+      const problem = chainTargetProblem(index, target);
+      if (problem !== null) reasons.push(`${at} value ${snippet(value)}: ${problem}`);
+    } else if (!VERDICT.test(value)) {
+      reasons.push(`${at} value ${snippet(value)}: must be "goto <chain>", "jump <chain>", accept, drop or return`);
+    }
+  });
+}
+
+/** Where a schema issue is, the way an operator reads an IR: "table inet switchyard, chain farm-web-4, rule 2". */
+function locate(raw: unknown, path: readonly PropertyKey[]): string {
+  const parts: string[] = [];
+  let node: unknown = raw;
+  path.forEach((key, i) => {
+    const next = node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    const parent = path[i - 1];
+    if (typeof key === "number") {
+      const obj = next !== null && typeof next === "object" ? (next as Record<string, unknown>) : {};
+      const name = typeof obj.name === "string" ? obj.name : `#${key + 1}`;
+      if (parent === "tables") parts.push(`table ${typeof obj.family === "string" ? `${obj.family} ` : ""}${name}`);
+      else if (parent === "chains") parts.push(`chain ${name}`);
+      else if (parent === "maps") parts.push(`map ${name}`);
+      else if (parent === "rules") parts.push(`rule ${key + 1}`);
+      else if (parent === "elements") parts.push(`element ${key + 1}`);
+      else if (path[i - 2] === "elements") parts.push(key === 0 ? "key" : "value");
+      else parts.push(`#${key + 1}`);
+    } else if (typeof path[i + 1] !== "number") parts.push(String(key));
+    node = next;
+  });
+  return parts.length === 0 ? "ruleset" : parts.join(", ");
+}
+
+/**
+ * Throws IrRejected unless every table of `ir` is one of the agent's own (named `table`, of
+ * an owned family, once per family) and every piece of text in it is a single statement
+ * that stays inside its table. The renderer's output always passes.
+ */
+export function checkIr(ir: IrRuleset, table: string): void {
+  const parsed = IrRulesetSchema.safeParse(ir);
+  if (!parsed.success) throw new IrRejected(parsed.error.issues.map((issue) => `${locate(ir, issue.path)}: ${issue.message}`));
+  const reasons: string[] = [];
+  const families = new Set<string>();
+  for (const t of parsed.data.tables) {
+    const where = `table ${t.family} ${t.name}`;
+    if (t.name !== table) reasons.push(`${where}: is not the agent's table (${table})`);
+    if (!OWNED_FAMILIES.includes(t.family)) reasons.push(`${where}: family ${t.family} is not one the agent owns (${OWNED_FAMILIES.join(", ")})`);
+    if (families.has(t.family)) reasons.push(`${where}: a second ${t.family} table (at most one per family)`);
+    families.add(t.family);
+
+    const index: TableIndex = { where, chains: new Map(), maps: new Map() };
+    for (const chain of t.chains) {
+      if (index.chains.has(chain.name)) reasons.push(`${where}, chain ${chain.name}: is a duplicate chain name`);
+      else index.chains.set(chain.name, chain);
+    }
+    for (const map of t.maps) {
+      if (index.maps.has(map.name)) reasons.push(`${where}, map ${map.name}: is a duplicate map name`);
+      else index.maps.set(map.name, map);
+    }
+    for (const chain of t.chains) {
+      checkHook(t, chain, reasons, where);
+      chain.rules.forEach((rule, i) => checkRule(index, chain, rule, i, reasons));
+    }
+    for (const map of t.maps) checkMap(index, map, reasons);
+  }
+  if (reasons.length > 0) throw new IrRejected(reasons);
+}
