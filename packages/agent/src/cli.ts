@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, DEFAULT_TABLE } from "@switchyard/core";
@@ -11,7 +12,10 @@ import { createLogger, parseLogLevel } from "./log.ts";
 import { NftDriver, NftError } from "./nft/driver.ts";
 import { execRunner } from "./nft/runner.ts";
 
+const MIN_TOKEN_LENGTH = 32;
+
 const USAGE = `Usage: switchyard-agent [-c <FILE>] [-e] [-k <KEY>] [-H <HOST>] [-P <PORT>] [-6] [-l <LEVEL>] [-d]
+       switchyard-agent --managed --token-file <FILE> [--control-plane <URL>] [-H <HOST>] [-P <PORT>] [--state-dir <DIR>] [--table <NAME>]
   [ -h | --help ]: Show this help
   [ -c <FILE> | --config <FILE> ]: Initial configuration file (nftlb JSON)
   [ -e | --exit ]: Apply the configuration file and exit
@@ -26,6 +30,9 @@ const USAGE = `Usage: switchyard-agent [-c <FILE>] [-e] [-k <KEY>] [-H <HOST>] [
   [ --table <NAME> ]: Name of the agent's own tables (default ${DEFAULT_TABLE})
   [ --check ]: With -e: render and check with nft --check, change nothing
   [ --print ]: With -e: print the nft script that would be applied, change nothing
+  [ --managed ]: Managed mode: the control plane sends rulesets (PUT /v1/ruleset); the nftlb API answers 409 (the control plane owns the farms)
+  [ --token-file <FILE> ]: With --managed: the node token (at least ${MIN_TOKEN_LENGTH} characters; else $SWITCHYARD_NODE_TOKEN)
+  [ --control-plane <URL> ]: With --managed: the control plane's URL, named when the nftlb API refuses a change
 `;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
@@ -51,6 +58,9 @@ function parse(argv: string[]) {
       table: { type: "string", default: DEFAULT_TABLE },
       check: { type: "boolean" },
       print: { type: "boolean" },
+      managed: { type: "boolean" },
+      "token-file": { type: "string" },
+      "control-plane": { type: "string" },
     },
   }).values;
 }
@@ -74,6 +84,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!TABLE_NAME.test(args.table)) {
     return fail(`--table ${JSON.stringify(args.table)}: must be a letter followed by up to 31 letters, digits, '_' or '-'`);
+  }
+  if (!args.managed && (args["token-file"] !== undefined || args["control-plane"] !== undefined)) {
+    return fail("--token-file and --control-plane go with --managed");
+  }
+  if (args.managed && (args.exit || args.config !== undefined)) {
+    return fail("--managed takes its rulesets from the control plane: -e and -c go with standalone mode");
   }
   return args.exit ? applyAndExit(args) : daemon(args);
 }
@@ -124,7 +140,15 @@ async function daemon(args: Args): Promise<number> {
     if (error instanceof EnvError) return fail(error.message, 1);
     throw error;
   }
+  let managed: { token: string; controlPlane?: string } | undefined;
+  if (args.managed) {
+    const found = await managedOptions(args, env.SWITCHYARD_NODE_TOKEN);
+    if (typeof found === "string") return fail(found, 1);
+    managed = found;
+  }
   let key = args.key ?? env.NFTLB_SERVER_KEY ?? env.SWITCHYARD_KEY;
+  // A managed agent's nftlb API only reads and refuses: without -k it takes the node token.
+  if (key === undefined && managed !== undefined) key = managed.token;
   if (key === undefined) {
     key = randomBytes(24).toString("base64url");
     process.stderr.write(`switchyard-agent: no key given (-k, NFTLB_SERVER_KEY or SWITCHYARD_KEY); this run's key is: ${key}\n`);
@@ -137,15 +161,29 @@ async function daemon(args: Args): Promise<number> {
     // The key travels in the environment, not in the child's argv where ps shows it.
     const childArgs = ["-H", host, "-P", String(port), "-l", level, "--state-dir", stateDir, "--table", args.table];
     if (configFile !== undefined) childArgs.push("-c", configFile);
+    if (managed !== undefined) {
+      childArgs.push("--managed");
+      if (managed.controlPlane !== undefined) childArgs.push("--control-plane", managed.controlPlane);
+    }
     return daemonize({
       args: childArgs,
-      env: { SWITCHYARD_KEY: key, NFTLB_SERVER_KEY: "" },
+      // The node token travels in the environment too.
+      env: { SWITCHYARD_KEY: key, NFTLB_SERVER_KEY: "", ...(managed !== undefined ? { SWITCHYARD_NODE_TOKEN: managed.token } : {}) },
       logFile: args["log-file"] === undefined ? null : resolve(args["log-file"]),
     });
   }
 
   return runDaemon(
-    { key, host, port, stateDir, table: args.table, ...(configFile !== undefined ? { configFile } : {}), log: createLogger(level) },
+    {
+      key,
+      host,
+      port,
+      stateDir,
+      table: args.table,
+      ...(configFile !== undefined ? { configFile } : {}),
+      ...(managed !== undefined ? { managed } : {}),
+      log: createLogger(level),
+    },
     {
       onReady: (address) => reportToParent({ type: "ready", ...address }),
       onStartFailure: (message) => {
@@ -154,6 +192,33 @@ async function daemon(args: Args): Promise<number> {
       },
     },
   );
+}
+
+/** The token (file first, then the environment) and control plane URL; a string is the reason to refuse. */
+async function managedOptions(args: Args, envToken: string | undefined): Promise<{ token: string; controlPlane?: string } | string> {
+  let token = envToken;
+  const file = args["token-file"];
+  if (file !== undefined) {
+    try {
+      token = (await readFile(file, "utf8")).trim();
+    } catch (error) {
+      return `--token-file ${file}: cannot read it: ${(error as Error).message}`;
+    }
+  }
+  if (token === undefined || token === "") {
+    return "managed mode needs the node token: --token-file FILE or SWITCHYARD_NODE_TOKEN (the control plane shows it when the node is enrolled)";
+  }
+  if (token.length < MIN_TOKEN_LENGTH) return `the node token is too short (${token.length} characters; at least ${MIN_TOKEN_LENGTH})`;
+  if (/\s/.test(token)) return "the node token must not contain whitespace";
+  const url = args["control-plane"];
+  if (url === undefined) return { token };
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http(s)");
+  } catch {
+    return `--control-plane ${JSON.stringify(url)}: must be an http:// or https:// URL`;
+  }
+  return { token, controlPlane: url };
 }
 
 const exitCode = await main(process.argv.slice(2));

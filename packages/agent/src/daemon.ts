@@ -7,8 +7,11 @@ import { serveJson, type JsonServer } from "./http/server.ts";
 import type { Logger } from "./log.ts";
 import { NftDriver } from "./nft/driver.ts";
 import { execRunner, type NftRunner } from "./nft/runner.ts";
-import { StandaloneFarms } from "./standalone.ts";
-import { StateDir } from "./state/state-dir.ts";
+import { isManagedPath, managedApi } from "./managed/api.ts";
+import { checkManagedIr } from "./managed/ir-check.ts";
+import { ManagedAgent, ManagedFarms } from "./managed/managed.ts";
+import { StandaloneFarms, type NftlbFarms } from "./standalone.ts";
+import { StateDir, type AgentState } from "./state/state-dir.ts";
 
 export const DEFAULT_STATE_DIR = "/var/lib/switchyard-agent";
 export const DEFAULT_PORT = 5555;
@@ -27,6 +30,15 @@ export interface DaemonOptions {
   log: Logger;
   runner?: NftRunner;
   resolveFacts?: FactResolver;
+  /** Managed mode: the control plane sends rulesets with this node token; the nftlb API only refuses. */
+  managed?: ManagedModeOptions;
+}
+
+export interface ManagedModeOptions {
+  /** The node token the control plane presents as `Authorization: Bearer`. */
+  token: string;
+  /** The control plane's URL, named in the nftlb API's refusals; undefined when not given. */
+  controlPlane?: string;
 }
 
 /** Why the daemon could not start; the message is meant for the operator as it is. */
@@ -49,19 +61,34 @@ export class Daemon {
   private readonly stateDir: StateDir;
   private readonly applier: Applier;
   private readonly farms: StandaloneFarms;
+  private readonly managed: ManagedAgent | null;
   private server: JsonServer | null = null;
   private starting: Promise<void> | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     this.driver = new NftDriver(options.runner ?? execRunner());
     this.stateDir = new StateDir(options.stateDir);
-    this.applier = new Applier({ driver: this.driver, table: options.table, log: options.log });
+    this.applier = new Applier({
+      driver: this.driver,
+      table: options.table,
+      log: options.log,
+      // A managed agent applies rule text it did not write: checked before anything reaches nft.
+      ...(options.managed ? { checkIr: checkManagedIr } : {}),
+    });
     this.farms = new StandaloneFarms({
       applier: this.applier,
       stateDir: this.stateDir,
       resolveFacts: options.resolveFacts ?? hostFacts,
       log: options.log,
     });
+    this.managed = options.managed
+      ? new ManagedAgent({ applier: this.applier, stateDir: this.stateDir, log: options.log, controlPlane: controlPlaneName(options.managed) })
+      : null;
+  }
+
+  /** The managed-mode state (null in standalone mode). */
+  get managedAgent(): ManagedAgent | null {
+    return this.managed;
   }
 
   /** Where the API listens, once started. */
@@ -79,6 +106,7 @@ export class Daemon {
     await this.server?.close();
     this.server = null;
     await this.farms.idle();
+    await this.managed?.idle();
     await this.stateDir.flush();
   }
 
@@ -86,15 +114,23 @@ export class Daemon {
     const { log } = this.options;
     await this.checkNft();
     await this.loadState();
+    const managed = this.options.managed;
+    const nftlbFarms: NftlbFarms = managed ? new ManagedFarms(controlPlaneName(managed)) : this.farms;
+    const nftlb = nftlbApi({ key: this.options.key, farms: nftlbFarms, log });
+    const v1 = this.managed && managed ? managedApi({ token: managed.token, agent: this.managed, log }) : null;
     try {
       this.server = await serveJson(
         { host: this.options.host, port: this.options.port, log, errorBody },
-        nftlbApi({ key: this.options.key, farms: this.farms, log }),
+        v1 === null ? nftlb : (req) => (isManagedPath(req.url) ? v1(req) : nftlb(req)),
       );
     } catch (error) {
       throw new StartupError(reason(error), { cause: error });
     }
-    log.info({ host: this.server.host, port: this.server.port, farms: this.farms.store.config.farms.length }, "listening");
+    if (this.managed) {
+      log.info({ host: this.server.host, port: this.server.port, mode: "managed", revision: this.managed.appliedRevision, controlPlane: managed?.controlPlane }, "listening");
+    } else {
+      log.info({ host: this.server.host, port: this.server.port, farms: this.farms.store.config.farms.length }, "listening");
+    }
   }
 
   private async checkNft(): Promise<void> {
@@ -117,6 +153,7 @@ export class Daemon {
     } catch (error) {
       throw new StartupError(`nft cannot read the ruleset; the agent needs root or CAP_NET_ADMIN: ${reason(error)}`, { cause: error });
     }
+    if (this.managed) this.managed.nftVersion = version;
     this.options.log.info({ nft: version }, "nft is usable");
   }
 
@@ -130,7 +167,11 @@ export class Daemon {
     } catch (error) {
       throw new StartupError(reason(error), { cause: error });
     }
+    if (this.managed) return this.restoreManaged(state);
     if (state !== null) {
+      if (state.managed !== undefined) {
+        log.warn({ revision: state.managed.revision }, "the state dir was written in managed mode: its ruleset is re-applied, but it has no farm config; the first change through the API replaces it");
+      }
       if (configFile !== undefined) log.info({ file: configFile, state: this.stateDir.file }, "the state dir holds the last applied config; -c is not loaded");
       try {
         if (state.ir.tables.every((t) => t.name === table)) {
@@ -157,6 +198,33 @@ export class Daemon {
     }
     log.info({ file: configFile, farms: this.farms.store.config.farms.length }, "config applied");
   }
+
+  /** Managed mode: the last applied IR (and its revision) back before anything is served. */
+  private async restoreManaged(state: AgentState | null): Promise<void> {
+    const { log, table } = this.options;
+    const managed = this.managed;
+    if (managed === null) return;
+    if (state === null) {
+      log.info({ state: this.stateDir.file }, "no saved state: waiting for the control plane's first ruleset; the kernel is untouched until then");
+      return;
+    }
+    if (!state.ir.tables.every((t) => t.name === table)) {
+      const saved = state.ir.tables.map((t) => `${t.family} ${t.name}`).join(", ");
+      log.warn({ saved, table }, "the saved ruleset is for other tables; not re-applied (the control plane sends the next one)");
+      return;
+    }
+    try {
+      await managed.restore(state);
+    } catch (error) {
+      throw new StartupError(`cannot re-apply the last applied ruleset from ${this.stateDir.file}: ${reason(error)}`, { cause: error });
+    }
+    log.info({ state: this.stateDir.file, revision: state.managed?.revision ?? null, appliedAt: state.appliedAt }, "last applied ruleset re-applied");
+  }
+}
+
+/** How the nftlb API's refusals name the control plane. */
+function controlPlaneName(managed: ManagedModeOptions): string {
+  return managed.controlPlane ?? "its control plane";
 }
 
 async function readConfigFile(path: string): Promise<string> {

@@ -12,6 +12,8 @@ const EnvSchema = z.object({
   /** nftlb's own variable for the REST API key. */
   NFTLB_SERVER_KEY: optionalText,
   SWITCHYARD_KEY: optionalText,
+  /** Managed mode: the node token the control plane presents (else --token-file). */
+  SWITCHYARD_NODE_TOKEN: optionalText,
   /** Set by the agent itself on the child it re-spawns for -d. */
   SWITCHYARD_AGENT_DAEMONIZED: z.literal("1").optional(),
 });

@@ -9,3 +9,7 @@ export * from "./log.ts";
 export * from "./standalone.ts";
 export * from "./state/config-store.ts";
 export * from "./state/state-dir.ts";
+export * from "./managed/schema.ts";
+export * from "./managed/managed.ts";
+export * from "./managed/api.ts";
+export * from "./managed/host-facts.ts";

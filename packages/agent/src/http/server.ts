@@ -12,6 +12,8 @@ const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 export interface Answer {
   status: number;
   body: unknown;
+  /** Sent as it is instead of `body` as JSON (with a text/plain Content-Type unless headers say otherwise). */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -60,9 +62,9 @@ export function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 }
 
 function send(res: ServerResponse, answer: Answer): void {
-  const text = `${JSON.stringify(answer.body)}\n`;
+  const text = answer.text ?? `${JSON.stringify(answer.body)}\n`;
   res.writeHead(answer.status, {
-    "Content-Type": "application/json",
+    "Content-Type": answer.text === undefined ? "application/json" : "text/plain; charset=utf-8",
     "Content-Length": Buffer.byteLength(text),
     ...answer.headers,
   });

@@ -16,6 +16,13 @@ export interface AgentState {
   ir: IrRuleset;
   /** ISO time of the apply. */
   appliedAt: string;
+  /** Managed mode: the control plane's revision and hash of `ir` (absent in standalone state). */
+  managed?: ManagedRevision;
+}
+
+export interface ManagedRevision {
+  revision: number;
+  hash: string;
 }
 
 const StateFileSchema = z.strictObject({
@@ -23,6 +30,8 @@ const StateFileSchema = z.strictObject({
   config: z.unknown(),
   ir: IrRulesetSchema,
   appliedAt: z.string(),
+  // Added with managed mode; optional so that files written before it stay readable.
+  managed: z.strictObject({ revision: z.number().int().min(1), hash: z.string() }).optional(),
 });
 
 /** The state dir cannot be used: unreadable, corrupt, of another version, not a directory. */
@@ -122,12 +131,15 @@ export class StateDir {
     if (!config.ok) {
       throw new StateError(this.file, `the state file's config is invalid: ${config.issues.map(formatIssue).join("; ")}${KEEP_RULES}`);
     }
-    return { config: config.config, ir: parsed.data.ir, appliedAt: parsed.data.appliedAt };
+    const state: AgentState = { config: config.config, ir: parsed.data.ir, appliedAt: parsed.data.appliedAt };
+    if (parsed.data.managed !== undefined) state.managed = parsed.data.managed;
+    return state;
   }
 
   /** Queues a save; saves happen one at a time, in order. */
   save(state: AgentState): Promise<void> {
-    const text = `${JSON.stringify({ version: STATE_VERSION, config: toNftlb(state.config), ir: state.ir, appliedAt: state.appliedAt }, null, 2)}\n`;
+    const file = { version: STATE_VERSION, config: toNftlb(state.config), ir: state.ir, appliedAt: state.appliedAt, managed: state.managed };
+    const text = `${JSON.stringify(file, null, 2)}\n`;
     return this.writes.run(() => writeFileAtomic(this.dir, STATE_FILE, text));
   }
 

@@ -20,6 +20,8 @@ export interface RequestOptions {
   body?: unknown;
   /** The Key header: the client's key by default; null sends none. */
   key?: string | null;
+  /** Sends `Authorization: Bearer <token>` (managed API) instead of the Key header. */
+  bearer?: string;
 }
 
 const REQUEST_SCRIPT = `
@@ -55,10 +57,11 @@ export class AgentClient {
   ) {}
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse> {
-    const key = opts.key === undefined ? this.key : opts.key;
+    const key = opts.bearer !== undefined ? null : opts.key === undefined ? this.key : opts.key;
     const body = opts.body === undefined ? undefined : typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
     const headers: Record<string, string> = {};
     if (key !== null) headers.Key = key;
+    if (opts.bearer !== undefined) headers.Authorization = `Bearer ${opts.bearer}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const spec = { host: this.host, port: this.port, method, path, headers, body };
     const run = await this.lab.exec(this.lab.balancer.ns, [process.execPath, "-e", REQUEST_SCRIPT], { input: JSON.stringify(spec), timeoutMs: 30_000 });
@@ -66,7 +69,7 @@ export class AgentClient {
     const raw = JSON.parse(run.stdout) as { status: number; headers: ApiResponse["headers"]; text: string };
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw.text);
+      parsed = String(raw.headers["content-type"] ?? "").startsWith("text/plain") ? raw.text : JSON.parse(raw.text);
     } catch {
       throw new Error(`${method} ${path}: the answer (${raw.status}) is not JSON: ${raw.text.slice(0, 200)}`);
     }
@@ -83,6 +86,11 @@ export class AgentClient {
 
   delete(path: string): Promise<ApiResponse> {
     return this.request("DELETE", path);
+  }
+
+  /** A managed-API request with `Authorization: Bearer <token>` (text/plain answers come back as the body string). */
+  managed(method: string, path: string, token: string, body?: unknown): Promise<ApiResponse> {
+    return this.request(method, path, { bearer: token, ...(body !== undefined ? { body } : {}) });
   }
 }
 

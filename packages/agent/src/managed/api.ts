@@ -1,0 +1,79 @@
+import type { IncomingMessage } from "node:http";
+import { keyMatches } from "../http/auth.ts";
+import { HttpError, readJson, type Answer, type Handler } from "../http/server.ts";
+import type { Logger } from "../log.ts";
+import { readHostFacts, type HostFacts } from "./host-facts.ts";
+import type { ManagedAgent } from "./managed.ts";
+
+// The managed API: what the control plane calls. Bearer token on every request (metrics
+// included), JSON answers, errors as {"error": "..."}.
+
+export const managedErrorBody = (message: string) => ({ error: message });
+
+/** Paths this handler owns; everything else goes to the nftlb API. */
+export function isManagedPath(url: string | undefined): boolean {
+  const path = (url ?? "/").split("?")[0] ?? "/";
+  return path === "/v1" || path.startsWith("/v1/") || path === "/metrics";
+}
+
+export interface ManagedApiOptions {
+  token: string;
+  agent: ManagedAgent;
+  log: Logger;
+  readFacts?: () => Promise<HostFacts>;
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header !== "string") return undefined;
+  const found = /^Bearer +(\S+) *$/i.exec(header);
+  return found?.[1];
+}
+
+export function managedApi({ token, agent, log, readFacts = readHostFacts }: ManagedApiOptions): Handler {
+  const route = async (req: IncomingMessage): Promise<Answer> => {
+    const method = req.method ?? "GET";
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const presented = bearer(req);
+    if (!keyMatches(presented, token)) {
+      log.warn({ method, url: path, remote: req.socket.remoteAddress, tokenGiven: presented !== undefined }, "refused: bad token");
+      throw new HttpError(401, presented === undefined ? "missing bearer token (Authorization: Bearer <token>)" : "the token is not valid", {
+        "WWW-Authenticate": 'Bearer realm="switchyard-agent"',
+      });
+    }
+    const only = (allowed: string) => {
+      if (method !== allowed) throw new HttpError(405, `method ${method} is not allowed on ${path} (allowed: ${allowed})`, { Allow: allowed });
+    };
+    switch (path.replace(/\/+$/, "")) {
+      case "/v1/ruleset": {
+        only("PUT");
+        const answer = await agent.put(await readJson(req));
+        return { status: answer.status, body: answer.body };
+      }
+      case "/v1/status":
+        only("GET");
+        return { status: 200, body: agent.status() };
+      case "/v1/facts":
+        only("GET");
+        try {
+          return { status: 200, body: await readFacts() };
+        } catch (error) {
+          throw new HttpError(500, `cannot read the host facts: ${(error as Error).message}`);
+        }
+      case "/metrics":
+        only("GET");
+        return { status: 200, body: null, text: agent.metrics(), headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } };
+      default:
+        throw new HttpError(404, `unknown path ${path}`);
+    }
+  };
+  return async (req) => {
+    try {
+      return await route(req);
+    } catch (error) {
+      if (error instanceof HttpError) return { status: error.status, body: managedErrorBody(error.message), headers: error.headers };
+      log.error({ err: error, method: req.method, url: req.url }, "request failed");
+      return { status: 500, body: managedErrorBody(`internal error: ${(error as Error).message}`) };
+    }
+  };
+}
