@@ -1,13 +1,13 @@
 // bench/apply: what it costs to put a ruleset in the kernel, at 100, 1,000 and 10,000 farms
 // x 4 backends — a cold full apply, a full re-apply over the same ruleset, and one backend
-// state change (a refill of the farm's chain: `flush chain` + its rules, the smallest
-// transaction for it; the agent itself still replaces its tables whole, see the README) — next to
+// state change as core's delta planner plans it (for a backend state change: a refill of
+// the farm's chain; the agent's Applier does not use the planner yet) — next to
 // iptables-restore of kube-proxy-style rules of the same size, measured in the same run.
 // Everything happens in one network namespace the benchmark creates and deletes.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { buildRuleset, parseConfig, renderReplaceScript, type Config, type IrRuleset } from "@switchyard/core";
+import { buildRuleset, parseConfig, planDelta, renderOps, renderReplaceScript, type Config } from "@switchyard/core";
 import { renderKubeProxyRules, KUBE_PROXY_FLUSH } from "../dataplane/kube-proxy.ts";
 import { planServices } from "../dataplane/plan.ts";
 import { switchyardConfig, switchyardDeleteScript } from "../dataplane/switchyard.ts";
@@ -52,20 +52,6 @@ async function inNs(argv: string[], input = ""): Promise<number> {
   const r = await run(["ip", "netns", "exec", ns, ...argv], input);
   if (r.code !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr.trim().slice(0, 500)}`);
   return r.ms;
-}
-
-/** The commands that refill every chain whose rules differ between two IRs of the same shape. */
-function chainRefill(from: IrRuleset, to: IrRuleset): string {
-  const lines: string[] = [];
-  for (const table of to.tables) {
-    const before = new Map(from.tables.find((t) => t.family === table.family)?.chains.map((c) => [c.name, c.rules.join("\n")]));
-    for (const chain of table.chains) {
-      if (before.get(chain.name) === chain.rules.join("\n")) continue;
-      lines.push(`flush chain ${table.family} ${table.name} ${chain.name}`);
-      for (const rule of chain.rules) lines.push(`add rule ${table.family} ${table.name} ${chain.name} ${rule}`);
-    }
-  }
-  return `${lines.join("\n")}\n`;
 }
 
 /** The same config with backend b1 of farm #k set down (or up again when it was down). */
@@ -115,7 +101,7 @@ async function measure(farms: number): Promise<Row> {
     // kube-proxy rewrites the whole nat table for any change (its sync loop).
     iptReload.push(await inNs(["iptables-legacy-restore"], kube));
   }
-  // One backend state change at a time: render the whole config again, refill the one chain.
+  // One backend state change at a time: render the whole config again, plan the delta, apply it.
   let applied = buildRuleset(config, { table: TABLE });
   let current = config;
   const change: number[] = [];
@@ -124,7 +110,7 @@ async function measure(farms: number): Promise<Row> {
     const t = performance.now();
     current = toggled(current, (c * 7919) % farms);
     const next = buildRuleset(current, { table: TABLE });
-    const delta = chainRefill(applied, next);
+    const delta = renderOps(planDelta(applied, next, TABLE));
     changePlan.push(performance.now() - t);
     change.push(await inNs(["nft", "-f", "-"], delta));
     applied = next;
@@ -163,7 +149,7 @@ async function main(): Promise<void> {
   console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}\n`);
   console.log(
     table(
-      ["farms", "render (node)", "nft cold full", "nft full re-apply", "one change: render", "one change: nft -f refill", "iptables-restore cold", "iptables-restore reload", "re-apply / change", "ipt reload / change"],
+      ["farms", "render (node)", "nft cold full", "nft full re-apply", "one change: render+plan", "one change: nft -f delta", "iptables-restore cold", "iptables-restore reload", "re-apply / change", "ipt reload / change"],
       rows.map((r) => [
         r.farms.toLocaleString("en"),
         cell(r.render),

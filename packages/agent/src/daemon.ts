@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { parseNftlbJson } from "@switchyard/core";
+import { checkIr, parseNftlbJson } from "@switchyard/core";
 import { Applier, type FactResolver } from "./applier.ts";
 import { resolveFacts as hostFacts } from "./facts.ts";
 import { nftlbApi, errorBody } from "./http/nftlb-api.ts";
@@ -8,7 +8,7 @@ import type { Logger } from "./log.ts";
 import { NftDriver } from "./nft/driver.ts";
 import { execRunner, type NftRunner } from "./nft/runner.ts";
 import { isManagedPath, managedApi } from "./managed/api.ts";
-import { checkManagedIr } from "./managed/ir-check.ts";
+
 import { ManagedAgent, ManagedFarms } from "./managed/managed.ts";
 import { StandaloneFarms, type NftlbFarms } from "./standalone.ts";
 import { StateDir, type AgentState } from "./state/state-dir.ts";
@@ -73,7 +73,7 @@ export class Daemon {
       table: options.table,
       log: options.log,
       // A managed agent applies rule text it did not write: checked before anything reaches nft.
-      ...(options.managed ? { checkIr: checkManagedIr } : {}),
+      ...(options.managed ? { checkIr } : {}),
     });
     this.farms = new StandaloneFarms({
       applier: this.applier,

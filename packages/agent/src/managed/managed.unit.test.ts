@@ -12,7 +12,7 @@ import { NftDriver } from "../nft/driver.ts";
 import type { NftRunner, RunResult } from "../nft/runner.ts";
 import { StateDir } from "../state/state-dir.ts";
 import { isManagedPath, managedApi } from "./api.ts";
-import { checkManagedIr } from "./ir-check.ts";
+import { checkIr } from "@switchyard/core";
 import { ManagedAgent, ManagedFarms } from "./managed.ts";
 import { irHash } from "./schema.ts";
 
@@ -48,7 +48,7 @@ beforeEach(async () => {
   nft = new ScriptedNft();
   stateDir = new StateDir(dir);
   await stateDir.open();
-  const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", checkIr: checkManagedIr });
+  const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", checkIr });
   agent = new ManagedAgent({ applier, stateDir, log, controlPlane: "https://cp.example" });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildRuleset, parseConfig } from "@switchyard/core";
 import { canonicalJson, irHash, PutRulesetSchema, describeIssues } from "./schema.ts";
-import { interimCheckIr } from "./ir-check.ts";
+import { checkIr } from "@switchyard/core";
 
 const ir = buildRuleset(
   parseConfig({ farms: [{ name: "web", "virtual-addr": "198.18.1.100", "virtual-ports": "80", backends: [{ name: "b1", "ip-addr": "198.18.2.11" }] }] }),
@@ -61,19 +61,20 @@ describe("PutRulesetSchema", () => {
   });
 });
 
-describe("interim IR check (until core's checkIr lands)", () => {
+describe("the IR check managed mode runs (core's checkIr)", () => {
   it("accepts what buildRuleset renders", () => {
-    expect(() => interimCheckIr(ir, "switchyard")).not.toThrow();
+    expect(() => checkIr(ir, "switchyard")).not.toThrow();
   });
   it("refuses separators, escaping braces, foreign jumps, odd devices and other tables", () => {
     const withRule = (rule: string) => ({ tables: [{ family: "inet" as const, name: "switchyard", maps: [], chains: [{ name: "c", rules: [rule] }] }] });
-    expect(() => interimCheckIr(withRule("accept; flush ruleset"), "switchyard")).toThrow(/separator/);
-    expect(() => interimCheckIr(withRule("accept\ndelete table inet filter"), "switchyard")).toThrow(/separator/);
-    expect(() => interimCheckIr(withRule("accept } } table inet filter {"), "switchyard")).toThrow(/braces/);
-    expect(() => interimCheckIr(withRule("jump input"), "switchyard")).toThrow(/not a chain of this table/);
-    expect(() => interimCheckIr(withRule("ip daddr vmap { 198.18.1.1 : goto c }"), "switchyard")).not.toThrow();
-    expect(() => interimCheckIr(withRule("accept"), "other")).toThrow(/not the agent's table/);
+    expect(() => checkIr(withRule("accept; flush ruleset"), "switchyard")).toThrow(/statement separator/);
+    expect(() => checkIr(withRule("accept\ndelete table inet filter"), "switchyard")).toThrow(/command separator/);
+    expect(() => checkIr(withRule("accept } } table inet filter {"), "switchyard")).toThrow(/a brace could open or close a block/);
+    expect(() => checkIr(withRule("jump input"), "switchyard")).toThrow(/not a chain of table inet switchyard/);
+    // Braces are refused outright (the renderer never writes anonymous sets), anonymous vmaps included.
+    expect(() => checkIr(withRule("ip daddr vmap { 198.18.1.1 : goto c }"), "switchyard")).toThrow(/brace/);
+    expect(() => checkIr(withRule("accept"), "other")).toThrow(/not the agent's table/);
     const dev = { tables: [{ family: "netdev" as const, name: "switchyard", maps: [], chains: [{ name: "c", hook: { type: "filter" as const, hook: "ingress" as const, priority: 0, device: 'x" ; flush ruleset' }, rules: [] }] }] };
-    expect(() => interimCheckIr(dev, "switchyard")).toThrow(/not an interface name/);
+    expect(() => checkIr(dev, "switchyard")).toThrow(/not an interface name/);
   });
 });
