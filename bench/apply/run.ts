@@ -1,7 +1,7 @@
 // bench/apply: what it costs to put a ruleset in the kernel, at 100, 1,000 and 10,000 farms
 // x 4 backends — a cold full apply, a full re-apply over the same ruleset, and one backend
 // state change as core's delta planner plans it (for a backend state change: a refill of
-// the farm's chain; the agent's Applier does not use the planner yet) — next to
+// the farm's chain, what the agent's Applier commits) — next to
 // iptables-restore of kube-proxy-style rules of the same size, measured in the same run.
 // Everything happens in one network namespace the benchmark creates and deletes.
 import { spawn } from "node:child_process";

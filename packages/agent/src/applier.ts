@@ -2,23 +2,17 @@ import {
   buildRuleset,
   neededFacts,
   OWNED_FAMILIES,
+  planDelta,
+  renderOps,
   renderReplaceScript,
   type Config,
   type Facts,
   type IrRuleset,
   type NeededFacts,
+  type NftOp,
 } from "@switchyard/core";
 import type { Logger } from "./log.ts";
 import type { NftDriver } from "./nft/driver.ts";
-
-/**
- * Turns the IR the agent last applied (null: unknown, after start-up or a failure) and the
- * desired IR into one nft script. The full replace is always right; a delta planner gives a
- * smaller transaction that keeps dynamic sets and is dropped in here.
- */
-export type ScriptPlanner = (from: IrRuleset | null, to: IrRuleset, table: string) => { script: string; kind: "replace" | "delta" };
-
-export const fullReplace: ScriptPlanner = (_from, to, table) => ({ script: renderReplaceScript(to, table), kind: "replace" });
 
 /** An IR the agent must not apply: it would touch a table that is not its own. */
 export class IrRefused extends Error {
@@ -28,30 +22,48 @@ export class IrRefused extends Error {
   }
 }
 
+/**
+ * A faster way to commit some deltas than `nft -f` (a netlink batch that skips nft's cache
+ * load). "unsupported" means it sent nothing and nft must do it; a throw means the kernel
+ * refused the batch, which it applies all or nothing.
+ */
+export interface FastPath {
+  apply(ops: readonly NftOp[]): "applied" | "unsupported";
+}
+
 export interface ApplierOptions {
   driver: NftDriver;
   table: string;
-  planner?: ScriptPlanner;
   /**
    * Checks the IR's rule statements before anything is rendered (no statement separators,
    * jumps only to the table's own chains); throws to refuse. core's checkIr drops in here.
    */
   checkIr?: (ir: IrRuleset, table: string) => void;
+  fastPath?: FastPath;
   log?: Logger;
 }
 
 /**
- * Applies rulesets (IR) to the kernel, each as one checked nft transaction, and remembers
- * the last one it applied so that the next can be a delta from it. Both modes go through
- * here: standalone renders its own IR from the farm config, managed receives it.
+ * How an apply went: "replace" swapped the agent's tables whole, "delta" committed only the
+ * differences (through `via`), "none" found nothing to change.
+ */
+export type ApplyResult =
+  | { kind: "replace"; script: string; via: "nft" }
+  | { kind: "delta"; ops: NftOp[]; via: "nft" | "netlink" }
+  | { kind: "none" };
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Applies rulesets (IR) to the kernel, each as one nft transaction, and remembers the last
+ * one it applied so that the next is a delta from it: elements added and removed, changed
+ * chains flushed and refilled, which keeps conntrack state and costs a fraction of a full
+ * replace. Both modes go through here: standalone renders its own IR, managed receives it.
  */
 export class Applier {
   private last: IrRuleset | null = null;
-  private readonly planner: ScriptPlanner;
 
-  constructor(private readonly options: ApplierOptions) {
-    this.planner = options.planner ?? fullReplace;
-  }
+  constructor(private readonly options: ApplierOptions) {}
 
   get table(): string {
     return this.options.table;
@@ -62,22 +74,57 @@ export class Applier {
     return this.last;
   }
 
-  /** Checks then commits `ir`; on any failure the kernel is as it was and the next apply is a full replace. */
-  async apply(ir: IrRuleset): Promise<{ kind: "replace" | "delta"; script: string }> {
+  /** Forgets what was applied, so that the next apply replaces the tables whole (after drift). */
+  forget(): void {
+    this.last = null;
+  }
+
+  /**
+   * Commits `ir`. The first apply, and any after a failure, replaces the agent's tables whole
+   * (checked with `nft --check` first). Later ones are deltas; a delta the kernel refuses is
+   * retried once as a full replace, which repairs a kernel that drifted from what the agent
+   * applied. On any failure the kernel keeps what it had: every commit is one transaction.
+   */
+  async apply(ir: IrRuleset): Promise<ApplyResult> {
     this.assertOwnTables(ir);
     try {
       this.options.checkIr?.(ir, this.table);
     } catch (error) {
-      throw new IrRefused(error instanceof Error ? error.message : String(error));
+      throw new IrRefused(message(error));
     }
-    const planned = this.last === null ? fullReplace(null, ir, this.table) : this.planner(this.last, ir, this.table);
+    const from = this.last;
     this.last = null;
     const started = performance.now();
-    await this.options.driver.check(planned.script);
-    await this.options.driver.apply(planned.script);
+    let result: ApplyResult;
+    if (from === null) {
+      result = await this.replace(ir);
+    } else {
+      try {
+        result = await this.delta(from, ir);
+      } catch (error) {
+        this.options.log?.warn({ reason: message(error) }, "delta refused by the kernel; replacing the tables whole");
+        result = await this.replace(ir);
+      }
+    }
     this.last = structuredClone(ir);
-    this.options.log?.debug({ kind: planned.kind, bytes: planned.script.length, ms: Math.round(performance.now() - started) }, "ruleset applied");
-    return planned;
+    this.options.log?.debug({ ...summary(result), ms: Math.round((performance.now() - started) * 10) / 10 }, "ruleset applied");
+    return result;
+  }
+
+  private async replace(ir: IrRuleset): Promise<ApplyResult> {
+    const script = renderReplaceScript(ir, this.table);
+    await this.options.driver.check(script);
+    await this.options.driver.apply(script);
+    return { kind: "replace", script, via: "nft" };
+  }
+
+  /** No `nft --check` first: `nft -f` is all or nothing already, and a check would double the time. */
+  private async delta(from: IrRuleset, to: IrRuleset): Promise<ApplyResult> {
+    const ops = planDelta(from, to, this.table);
+    if (ops.length === 0) return { kind: "none" };
+    if (this.options.fastPath?.apply(ops) === "applied") return { kind: "delta", ops, via: "netlink" };
+    await this.options.driver.apply(renderOps(ops));
+    return { kind: "delta", ops, via: "nft" };
   }
 
   /** The agent composes its tables' commands itself: an IR may only hold its own tables. */
@@ -89,6 +136,17 @@ export class Applier {
       if (seen.has(table.family)) throw new IrRefused(`table ${table.family} ${table.name} appears twice`);
       seen.add(table.family);
     }
+  }
+}
+
+function summary(result: ApplyResult): Record<string, unknown> {
+  switch (result.kind) {
+    case "replace":
+      return { kind: result.kind, bytes: result.script.length };
+    case "delta":
+      return { kind: result.kind, ops: result.ops.length, via: result.via };
+    case "none":
+      return { kind: result.kind };
   }
 }
 

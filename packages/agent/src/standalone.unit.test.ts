@@ -16,6 +16,7 @@ import { StateDir } from "./state/state-dir.ts";
 class ScriptedNft implements NftRunner {
   readonly calls: { args: string[]; input: string }[] = [];
   refuse: string | null = null;
+  refuseOnce: string | null = null;
   running = 0;
   maxRunning = 0;
 
@@ -26,6 +27,11 @@ class ScriptedNft implements NftRunner {
     this.running--;
     this.calls.push({ args: [...args], input: input ?? "" });
     if (this.refuse !== null) return { stdout: "", stderr: this.refuse, code: 1 };
+    if (this.refuseOnce !== null) {
+      const stderr = this.refuseOnce;
+      this.refuseOnce = null;
+      return { stdout: "", stderr, code: 1 };
+    }
     return { stdout: "", stderr: "", code: 0 };
   }
 }
@@ -74,6 +80,38 @@ describe("StandaloneFarms", () => {
     expect(applier.lastApplied).toBeNull();
   });
 
+  it("after the first apply, a change is a delta of what changed, committed without a separate check", async () => {
+    const service = farms();
+    await service.merge({ farms: [web] });
+    nft.calls.length = 0;
+    expect(await service.merge({ farms: [{ name: "web", scheduler: "weight", backends: [{ name: "b1", weight: 3 }, { name: "b2", "ip-addr": "198.18.2.12" }] }] })).toEqual({ ok: true });
+    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["-f -"]);
+    expect(nft.calls[0]?.input).toBe(
+      [
+        "flush chain inet switchyard farm-web-4",
+        "add rule inet switchyard farm-web-4 ct mark set numgen random mod 4 offset 0x80000000",
+        "add rule inet switchyard farm-web-4 ct mark 0x80000000-0x80000002 dnat ip to 198.18.2.11",
+        "add rule inet switchyard farm-web-4 ct mark 0x80000003 dnat ip to 198.18.2.12",
+        "",
+      ].join("\n"),
+    );
+    nft.calls.length = 0;
+    expect(await service.merge({ farms: [{ name: "web", backends: [{ name: "b1", weight: 3 }] }] })).toEqual({ ok: true });
+    expect(nft.calls).toEqual([]);
+  });
+
+  it("a delta the kernel refuses is retried as a full, checked replace", async () => {
+    const service = farms();
+    await service.merge({ farms: [web] });
+    nft.calls.length = 0;
+    nft.refuseOnce = "Error: Could not process rule: No such file or directory\n";
+    expect(await service.merge({ farms: [{ name: "web", "virtual-ports": "81" }] })).toEqual({ ok: true });
+    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["-f -", "--check -f -", "-f -"]);
+    expect(nft.calls[0]?.input).toMatch(/^delete element /);
+    expect(nft.calls[2]?.input).toContain("table inet switchyard {");
+    expect(applier.lastApplied).not.toBeNull();
+  });
+
   it("an invalid change never reaches nft", async () => {
     const service = farms();
     const outcome = await service.merge({ farms: [{ ...web, protocol: "80" }] });
@@ -89,11 +127,12 @@ describe("StandaloneFarms", () => {
     };
     const service = farms(flaky);
     await service.merge({ farms: [web] });
-    const before = nft.calls.at(-1)?.input;
     failSave = true;
     const outcome = await service.merge({ farms: [{ name: "web", "virtual-ports": "81" }] });
     expect(outcome).toEqual({ ok: false, status: 500, message: expect.stringMatching(/cannot save the state .*ENOSPC.*rolled back/) });
-    expect(nft.calls.at(-1)?.input).toBe(before);
+    const [change, rollback] = nft.calls.slice(-2).map((c) => c.input);
+    expect(change).toBe("delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }\nadd element inet switchyard svc4-ports { tcp . 198.18.1.100 . 81 : goto farm-web-4 }\n");
+    expect(rollback).toBe("delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 81 }\nadd element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 : goto farm-web-4 }\n");
     expect(service.list().farms[0]?.["virtual-ports"]).toBe("80");
   });
 
