@@ -13,6 +13,7 @@ import {
 } from "@switchyard/core";
 import type { Logger } from "./log.ts";
 import type { NftDriver } from "./nft/driver.ts";
+import { SerialQueue } from "./serial-queue.ts";
 
 /** An IR the agent must not apply: it would touch a table that is not its own. */
 export class IrRefused extends Error {
@@ -62,6 +63,10 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
  */
 export class Applier {
   private last: IrRuleset | null = null;
+  /** The IR to put back on a repair: the last one applied, kept even after a failure. */
+  private intended: IrRuleset | null = null;
+  private readonly queue = new SerialQueue();
+  private readonly listeners: (() => void)[] = [];
 
   constructor(private readonly options: ApplierOptions) {}
 
@@ -74,9 +79,23 @@ export class Applier {
     return this.last;
   }
 
-  /** Forgets what was applied, so that the next apply replaces the tables whole (after drift). */
-  forget(): void {
-    this.last = null;
+  /** Called after every successful apply (the drift watcher schedules a check). */
+  onApplied(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Runs `task` between applies, never during one (drift checks read the kernel here). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.queue.run(task);
+  }
+
+  /** Replaces the tables whole with the last IR applied (a drift repair); null when there is none. */
+  reapply(): Promise<ApplyResult | null> {
+    return this.queue.run(async () => {
+      if (this.intended === null) return null;
+      this.last = null;
+      return this.applyInOrder(this.intended);
+    });
   }
 
   /**
@@ -85,7 +104,11 @@ export class Applier {
    * retried once as a full replace, which repairs a kernel that drifted from what the agent
    * applied. On any failure the kernel keeps what it had: every commit is one transaction.
    */
-  async apply(ir: IrRuleset): Promise<ApplyResult> {
+  apply(ir: IrRuleset): Promise<ApplyResult> {
+    return this.queue.run(() => this.applyInOrder(ir));
+  }
+
+  private async applyInOrder(ir: IrRuleset): Promise<ApplyResult> {
     this.assertOwnTables(ir);
     try {
       this.options.checkIr?.(ir, this.table);
@@ -107,6 +130,8 @@ export class Applier {
       }
     }
     this.last = structuredClone(ir);
+    this.intended = this.last;
+    for (const listener of this.listeners) listener();
     this.options.log?.debug({ ...summary(result), ms: Math.round((performance.now() - started) * 10) / 10 }, "ruleset applied");
     return result;
   }

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, DEFAULT_TABLE } from "@switchyard/core";
 import { applyConfigFile } from "./apply-config.ts";
-import { DEFAULT_PORT, DEFAULT_STATE_DIR, runDaemon } from "./daemon.ts";
+import { DEFAULT_DRIFT_INTERVAL_SECONDS, DEFAULT_PORT, DEFAULT_STATE_DIR, runDaemon } from "./daemon.ts";
 import { daemonize, reportToParent } from "./daemonize.ts";
 import { EnvError, readEnv } from "./env.ts";
 import { resolveFacts } from "./facts.ts";
@@ -33,6 +33,8 @@ const USAGE = `Usage: switchyard-agent [-c <FILE>] [-e] [-k <KEY>] [-H <HOST>] [
   [ --managed ]: Managed mode: the control plane sends rulesets (PUT /v1/ruleset); the nftlb API answers 409 (the control plane owns the farms)
   [ --token-file <FILE> ]: With --managed: the node token (at least ${MIN_TOKEN_LENGTH} characters; else $SWITCHYARD_NODE_TOKEN)
   [ --control-plane <URL> ]: With --managed: the control plane's URL, named when the nftlb API refuses a change
+  [ --drift-interval <SECONDS> ]: Compare the kernel's copy of the agent's tables with the last applied ruleset this often (default ${DEFAULT_DRIFT_INTERVAL_SECONDS}; 0: never)
+  [ --repair-drift ]: Put the agent's tables back as soon as a check finds drift (default: report only)
 `;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
@@ -61,6 +63,8 @@ function parse(argv: string[]) {
       managed: { type: "boolean" },
       "token-file": { type: "string" },
       "control-plane": { type: "string" },
+      "drift-interval": { type: "string" },
+      "repair-drift": { type: "boolean" },
     },
   }).values;
 }
@@ -133,6 +137,8 @@ async function daemon(args: Args): Promise<number> {
   const level = parseLogLevel(args.log ?? "info");
   if (level === null) return fail(`-l ${JSON.stringify(args.log)}: must be 0-7 or one of fatal, error, warn, info, debug, trace, silent`);
   if (args.key === "") return fail("-k: the key must not be empty");
+  const driftInterval = args["drift-interval"] === undefined ? DEFAULT_DRIFT_INTERVAL_SECONDS : /^\d{1,6}$/.test(args["drift-interval"]) ? Number(args["drift-interval"]) : Number.NaN;
+  if (Number.isNaN(driftInterval)) return fail(`--drift-interval ${JSON.stringify(args["drift-interval"])}: must be a whole number of seconds (0 turns drift checks off)`);
   let env;
   try {
     env = readEnv();
@@ -159,7 +165,8 @@ async function daemon(args: Args): Promise<number> {
 
   if (args.daemonize && env.SWITCHYARD_AGENT_DAEMONIZED === undefined) {
     // The key travels in the environment, not in the child's argv where ps shows it.
-    const childArgs = ["-H", host, "-P", String(port), "-l", level, "--state-dir", stateDir, "--table", args.table];
+    const childArgs = ["-H", host, "-P", String(port), "-l", level, "--state-dir", stateDir, "--table", args.table, "--drift-interval", String(driftInterval)];
+    if (args["repair-drift"]) childArgs.push("--repair-drift");
     if (configFile !== undefined) childArgs.push("-c", configFile);
     if (managed !== undefined) {
       childArgs.push("--managed");
@@ -180,6 +187,8 @@ async function daemon(args: Args): Promise<number> {
       port,
       stateDir,
       table: args.table,
+      driftIntervalSeconds: driftInterval,
+      repairDrift: args["repair-drift"] ?? false,
       ...(configFile !== undefined ? { configFile } : {}),
       ...(managed !== undefined ? { managed } : {}),
       log: createLogger(level),

@@ -8,6 +8,7 @@ import type { Logger } from "./log.ts";
 import { NftDriver } from "./nft/driver.ts";
 import { execRunner, type NftRunner } from "./nft/runner.ts";
 import { isManagedPath, managedApi } from "./managed/api.ts";
+import { DriftWatcher } from "./drift/watcher.ts";
 
 import { ManagedAgent, ManagedFarms } from "./managed/managed.ts";
 import { StandaloneFarms, type NftlbFarms } from "./standalone.ts";
@@ -15,6 +16,7 @@ import { StateDir, type AgentState } from "./state/state-dir.ts";
 
 export const DEFAULT_STATE_DIR = "/var/lib/switchyard-agent";
 export const DEFAULT_PORT = 5555;
+export const DEFAULT_DRIFT_INTERVAL_SECONDS = 30;
 
 /** The oldest nft whose syntax the renderer's maps and concatenations need. */
 const MIN_NFT_VERSION = [0, 9, 4] as const;
@@ -32,6 +34,10 @@ export interface DaemonOptions {
   resolveFacts?: FactResolver;
   /** Managed mode: the control plane sends rulesets with this node token; the nftlb API only refuses. */
   managed?: ManagedModeOptions;
+  /** Seconds between drift checks (0: none); 30 when not given. */
+  driftIntervalSeconds?: number;
+  /** Put the tables back as soon as a check finds drift. */
+  repairDrift?: boolean;
 }
 
 export interface ManagedModeOptions {
@@ -62,6 +68,7 @@ export class Daemon {
   private readonly applier: Applier;
   private readonly farms: StandaloneFarms;
   private readonly managed: ManagedAgent | null;
+  private readonly drift: DriftWatcher;
   private server: JsonServer | null = null;
   private starting: Promise<void> | null = null;
 
@@ -81,14 +88,25 @@ export class Daemon {
       resolveFacts: options.resolveFacts ?? hostFacts,
       log: options.log,
     });
+    this.drift = new DriftWatcher({
+      applier: this.applier,
+      driver: this.driver,
+      log: options.log,
+      intervalMs: (options.driftIntervalSeconds ?? DEFAULT_DRIFT_INTERVAL_SECONDS) * 1000,
+      autoRepair: options.repairDrift ?? false,
+    });
     this.managed = options.managed
-      ? new ManagedAgent({ applier: this.applier, stateDir: this.stateDir, log: options.log, controlPlane: controlPlaneName(options.managed) })
+      ? new ManagedAgent({ applier: this.applier, stateDir: this.stateDir, log: options.log, controlPlane: controlPlaneName(options.managed), drift: this.drift })
       : null;
   }
 
   /** The managed-mode state (null in standalone mode). */
   get managedAgent(): ManagedAgent | null {
     return this.managed;
+  }
+
+  get driftWatcher(): DriftWatcher {
+    return this.drift;
   }
 
   /** Where the API listens, once started. */
@@ -103,6 +121,7 @@ export class Daemon {
 
   async stop(): Promise<void> {
     await this.starting?.catch(() => {});
+    this.drift.stop();
     await this.server?.close();
     this.server = null;
     await this.farms.idle();
@@ -117,7 +136,7 @@ export class Daemon {
     const managed = this.options.managed;
     const nftlbFarms: NftlbFarms = managed ? new ManagedFarms(controlPlaneName(managed)) : this.farms;
     const nftlb = nftlbApi({ key: this.options.key, farms: nftlbFarms, log });
-    const v1 = this.managed && managed ? managedApi({ token: managed.token, agent: this.managed, log }) : null;
+    const v1 = this.managed && managed ? managedApi({ token: managed.token, agent: this.managed, log, drift: this.drift }) : null;
     try {
       this.server = await serveJson(
         { host: this.options.host, port: this.options.port, log, errorBody },
@@ -126,6 +145,7 @@ export class Daemon {
     } catch (error) {
       throw new StartupError(reason(error), { cause: error });
     }
+    this.drift.start();
     if (this.managed) {
       log.info({ host: this.server.host, port: this.server.port, mode: "managed", revision: this.managed.appliedRevision, controlPlane: managed?.controlPlane }, "listening");
     } else {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { keyMatches } from "../http/auth.ts";
 import { HttpError, readJson, type Answer, type Handler } from "../http/server.ts";
+import type { DriftWatcher } from "../drift/watcher.ts";
 import type { Logger } from "../log.ts";
 import { readHostFacts, type HostFacts } from "./host-facts.ts";
 import type { ManagedAgent } from "./managed.ts";
@@ -21,6 +22,7 @@ export interface ManagedApiOptions {
   agent: ManagedAgent;
   log: Logger;
   readFacts?: () => Promise<HostFacts>;
+  drift?: DriftWatcher;
 }
 
 function bearer(req: IncomingMessage): string | undefined {
@@ -30,7 +32,7 @@ function bearer(req: IncomingMessage): string | undefined {
   return found?.[1];
 }
 
-export function managedApi({ token, agent, log, readFacts = readHostFacts }: ManagedApiOptions): Handler {
+export function managedApi({ token, agent, log, readFacts = readHostFacts, drift }: ManagedApiOptions): Handler {
   const route = async (req: IncomingMessage): Promise<Answer> => {
     const method = req.method ?? "GET";
     const path = (req.url ?? "/").split("?")[0] ?? "/";
@@ -53,6 +55,13 @@ export function managedApi({ token, agent, log, readFacts = readHostFacts }: Man
       case "/v1/status":
         only("GET");
         return { status: 200, body: agent.status() };
+      case "/v1/drift":
+      case "/v1/repair": {
+        only("POST");
+        if (drift === undefined) throw new HttpError(409, "drift watching is off on this agent (--drift-interval 0 and no watcher)");
+        const report = path.startsWith("/v1/drift") ? await drift.check() : await drift.repair();
+        return { status: 200, body: report };
+      }
       case "/v1/facts":
         only("GET");
         try {

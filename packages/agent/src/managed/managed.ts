@@ -1,5 +1,6 @@
 import type { IrRuleset, NftlbConfig } from "@switchyard/core";
 import { IrRefused, type Applier } from "../applier.ts";
+import type { DriftReport, DriftWatcher } from "../drift/watcher.ts";
 import { HttpError } from "../http/server.ts";
 import type { Logger } from "../log.ts";
 import { NftError } from "../nft/driver.ts";
@@ -25,6 +26,7 @@ export interface ManagedStatus {
   nftVersion: string;
   uptimeSeconds: number;
   table: string;
+  drift: DriftReport | null;
 }
 
 export interface ManagedOptions {
@@ -33,6 +35,8 @@ export interface ManagedOptions {
   log: Logger;
   /** Where the control plane is, as told to nftlb API users; may be a description. */
   controlPlane: string;
+  /** Reported in status and metrics when the agent watches for drift. */
+  drift?: DriftWatcher;
   now?: () => number;
 }
 
@@ -144,6 +148,7 @@ export class ManagedAgent {
       nftVersion: this.nftVersion,
       uptimeSeconds: Math.floor((this.now() - this.startedAt) / 1000),
       table: this.options.applier.table,
+      drift: this.options.drift?.state ?? null,
     };
   }
 
@@ -164,6 +169,20 @@ export class ManagedAgent {
       "# TYPE switchyard_agent_last_apply_duration_seconds gauge",
       `switchyard_agent_last_apply_duration_seconds ${this.lastDurationSeconds ?? 0}`,
     ];
+    const drift = this.options.drift?.state;
+    if (drift !== undefined) {
+      lines.push(
+        "# HELP switchyard_agent_drift 1 when the kernel's copy of the agent's tables differs from the last applied ruleset (at the last check).",
+        "# TYPE switchyard_agent_drift gauge",
+        `switchyard_agent_drift ${drift.drifted === true ? 1 : 0}`,
+        "# HELP switchyard_agent_drift_checks_total Drift checks run.",
+        "# TYPE switchyard_agent_drift_checks_total counter",
+        `switchyard_agent_drift_checks_total ${drift.checks}`,
+        "# HELP switchyard_agent_drift_repairs_total Times the agent put its tables back after drift.",
+        "# TYPE switchyard_agent_drift_repairs_total counter",
+        `switchyard_agent_drift_repairs_total ${drift.repairs}`,
+      );
+    }
     return `${lines.join("\n")}\n`;
   }
 

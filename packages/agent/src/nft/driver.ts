@@ -44,8 +44,9 @@ export class NftDriver {
     return result.stdout;
   }
 
-  async listTable(family: string, name: string): Promise<string | null> {
-    const result = await this.runner.run(["list", "table", family, name]);
+  /** The table as nft prints it, null when it does not exist; stateless leaves out counters and quotas. */
+  async listTable(family: string, name: string, { stateless = false } = {}): Promise<string | null> {
+    const result = await this.runner.run([...(stateless ? ["--stateless"] : []), "list", "table", family, name]);
     if (result.code === 0) return result.stdout;
     if (/No such file or directory/.test(result.stderr)) return null;
     throw new NftError("list", result.stderr);

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "vitest";
+import { buildRuleset, parseConfig } from "@switchyard/core";
+import { compareShapes, shapeOfIr, shapeOfListing } from "./shape.ts";
+
+// A listing as nft 1.0.6 prints it (`nft -s list table inet switchyard`) for the IR below.
+const LISTING = `table inet switchyard {
+\tmap svc4-ports {
+\t\ttype inet_proto . ipv4_addr . inet_service : verdict
+\t\telements = { udp . 198.18.1.100 . 53 : goto farm-dns-4,
+\t\t\t     tcp . 198.18.1.100 . 80 : goto farm-web-4 }
+\t}
+
+\tmap svc4-ranges {
+\t\ttype inet_proto . ipv4_addr . inet_service : verdict
+\t\tflags interval
+\t}
+
+\tmap svc4-proto {
+\t\ttype inet_proto . ipv4_addr : verdict
+\t}
+
+\tmap svc4-addr {
+\t\ttype ipv4_addr : verdict
+\t}
+
+\tmap svc6-ports {
+\t\ttype inet_proto . ipv6_addr . inet_service : verdict
+\t\telements = { udp . 2001:db8:1::100 . 53 : goto farm-dns-6 }
+\t}
+
+\tmap svc6-ranges {
+\t\ttype inet_proto . ipv6_addr . inet_service : verdict
+\t\tflags interval
+\t}
+
+\tmap svc6-proto {
+\t\ttype inet_proto . ipv6_addr : verdict
+\t}
+
+\tmap svc6-addr {
+\t\ttype ipv6_addr : verdict
+\t}
+
+\tchain prerouting {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tmeta l4proto . ip daddr . th dport vmap @svc4-ports
+\t\tmeta l4proto . ip daddr . th dport vmap @svc4-ranges
+\t\tmeta l4proto . ip daddr vmap @svc4-proto
+\t\tip daddr vmap @svc4-addr
+\t\tmeta l4proto . ip6 daddr . th dport vmap @svc6-ports
+\t\tmeta l4proto . ip6 daddr . th dport vmap @svc6-ranges
+\t\tmeta l4proto . ip6 daddr vmap @svc6-proto
+\t\tip6 daddr vmap @svc6-addr
+\t}
+
+\tchain postrouting {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\tct mark 0x80000000/1 masquerade
+\t}
+
+\tchain farm-web-4 {
+\t\tct mark set numgen random mod 4 offset 2147483648
+\t\tct mark 0x80000000-0x80000001 meta l4proto tcp dnat ip to 198.18.2.11:8080
+\t\tct mark 0x80000002 meta l4proto tcp dnat ip to 198.18.2.12:8080
+\t\tct mark 0x80000003 meta l4proto tcp dnat ip to 198.18.2.13:8080
+\t}
+
+\tchain farm-dns-4 {
+\t\tct mark set jhash ip saddr mod 2 seed 0xda6ae8bc
+\t\tct mark 0x00000000 dnat ip to 198.18.2.11
+\t\tct mark 0x00000001 dnat ip to 198.18.2.12
+\t}
+
+\tchain farm-dns-6 {
+\t\tct mark set jhash ip6 saddr mod 2 seed 0xda6ae8bc
+\t\tct mark 0x00000000 dnat ip6 to 2001:db8:2::11
+\t\tct mark 0x00000001 dnat ip6 to 2001:db8:2::12
+\t}
+}
+`;
+
+const config = parseConfig({
+  farms: [
+    {
+      name: "web", "virtual-addr": "198.18.1.100", "virtual-ports": "80", scheduler: "weight",
+      backends: [
+        { name: "b1", "ip-addr": "198.18.2.11", port: "8080", weight: "2" },
+        { name: "b2", "ip-addr": "198.18.2.12", port: "8080" },
+        { name: "b3", "ip-addr": "198.18.2.13", port: "8080" },
+      ],
+    },
+    {
+      name: "dns", family: "dual", "virtual-addr": "198.18.1.100", "virtual-addr6": "2001:db8:1::100", "virtual-ports": "53",
+      protocol: "udp", scheduler: "hash", mode: "dnat",
+      backends: [
+        { name: "d1", "ip-addr": "198.18.2.11" }, { name: "d2", "ip-addr": "198.18.2.12" },
+        { name: "d3", "ip-addr": "2001:db8:2::11" }, { name: "d4", "ip-addr": "2001:db8:2::12" },
+      ],
+    },
+  ],
+});
+const inet = buildRuleset(config, { table: "switchyard" }).tables.find((t) => t.family === "inet");
+if (inet === undefined) throw new Error("no inet table");
+
+describe("table shapes", () => {
+  it("the IR and nft's listing of it have the same shape", () => {
+    const listed = shapeOfListing(LISTING);
+    expect(listed.maps.get("svc4-ports")).toBe(2);
+    expect(listed.maps.get("svc6-ports")).toBe(1);
+    expect(listed.chains.get("prerouting")).toEqual({ hooked: true, rules: 8 });
+    expect(listed.chains.get("farm-web-4")).toEqual({ hooked: false, rules: 4 });
+    expect(compareShapes(shapeOfIr(inet), listed, "table inet switchyard")).toEqual([]);
+  });
+
+  it("names every difference", () => {
+    const changed = LISTING.replace("\t\tct mark 0x80000002 meta l4proto tcp dnat ip to 198.18.2.12:8080\n", "")
+      .replace(",\n\t\t\t     tcp . 198.18.1.100 . 80 : goto farm-web-4 }", " }")
+      .replace("\tchain farm-dns-6 {", "\tset intruders {\n\t\ttype ipv4_addr\n\t}\n\n\tchain other {\n\t}\n\n\tchain farm-dns-6-gone {")
+      .replace("\t\ttype nat hook postrouting priority srcnat; policy accept;\n", "");
+    expect(compareShapes(shapeOfIr(inet), shapeOfListing(changed), "T")).toEqual([
+      "T: chain postrouting is not a base chain",
+      "T: chain farm-web-4 has 3 rules, expected 4",
+      "T: chain farm-dns-6 is missing",
+      "T: chain other is not the agent's",
+      "T: chain farm-dns-6-gone is not the agent's",
+      "T: map svc4-ports has 1 elements, expected 2",
+      "T: set intruders is not the agent's",
+    ]);
+  });
+});
