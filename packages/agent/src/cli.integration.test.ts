@@ -1,31 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLab, type Lab } from "@switchyard/netlab";
 import { applyInLab, listRuleset, mustApply } from "./testing/agent-in-lab.ts";
+import { addForeignTables, listForeignTables } from "./testing/foreign-tables.ts";
 
 // `switchyard-agent -c FILE -e` against the kernel: its own tables only, all or nothing.
 let lab: Lab;
-
-const FOREIGN = `table inet filter {
-	chain input {
-		type filter hook input priority filter; policy accept;
-		tcp dport 22 counter accept
-		ct state established,related accept
-	}
-}
-table ip nat {
-	chain DOCKER {
-		iifname "docker0" return
-	}
-	chain POSTROUTING {
-		type nat hook postrouting priority srcnat; policy accept;
-		ip saddr 198.19.0.0/16 oifname != "docker0" masquerade
-	}
-	chain PREROUTING {
-		type nat hook prerouting priority dstnat; policy accept;
-		fib daddr type local jump DOCKER
-	}
-}
-`;
 
 const farm = (name: string, vip: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -35,20 +14,11 @@ const farm = (name: string, vip: string, extra: Record<string, unknown> = {}) =>
   ...extra,
 });
 
-async function foreignTables(): Promise<string> {
-  const parts = await Promise.all(
-    [["inet", "filter"], ["ip", "nat"]].map(async ([family, name]) => {
-      const run = await lab.exec(lab.balancer.ns, ["nft", "list", "table", family ?? "", name ?? ""]);
-      return run.stdout;
-    }),
-  );
-  return parts.join("");
-}
+const foreignTables = () => listForeignTables(lab);
 
 beforeAll(async () => {
   lab = await createLab({ backends: 1 });
-  const run = await lab.exec(lab.balancer.ns, ["nft", "-f", "-"], { input: FOREIGN });
-  if (run.code !== 0) throw new Error(run.stderr);
+  await addForeignTables(lab);
 });
 afterAll(async () => {
   await lab?.destroy();
