@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,9 +16,18 @@ function fakeBinary(body: string): string {
 }
 
 describe("execRunner", () => {
-  it("passes stdin through and reports exit code and output", async () => {
-    const runner = execRunner(fakeBinary('cat; echo oops >&2; exit 3'));
-    expect(await runner.run(["-f", "-"], "add table inet x\n")).toEqual({ stdout: "add table inet x\n", stderr: "oops\n", code: 3 });
+  it("hands nft the script as a whole file (never a pipe a crash could cut short) and removes it", async () => {
+    const runner = execRunner(fakeBinary('echo "$1 $2"; cat "$2"; echo oops >&2; exit 3'));
+    const result = await runner.run(["-f", "-"], "add table inet x\n");
+    const [argsLine = "", ...rest] = result.stdout.split("\n");
+    expect(argsLine).toMatch(/^-f \/.*switchyard-nft-.*\/script-\d+-1\.nft$/);
+    expect(rest.join("\n")).toBe("add table inet x\n");
+    expect([result.stderr, result.code]).toEqual(["oops\n", 3]);
+    expect(existsSync(argsLine.slice(3))).toBe(false);
+  });
+
+  it("passes other arguments as they are", async () => {
+    expect(await execRunner(fakeBinary('echo "$@"')).run(["list", "table", "inet", "x"])).toEqual({ stdout: "list table inet x\n", stderr: "", code: 0 });
   });
 
   it("kills a binary that does not finish in time and says so", async () => {
