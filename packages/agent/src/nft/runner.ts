@@ -58,8 +58,8 @@ export function execRunner(binary = "nft", timeoutMs = NFT_TIMEOUT_MS): NftRunne
           timedOut = true;
           child.kill("SIGKILL");
         }, timeoutMs);
-        child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-        child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+        child.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
+        child.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
         child.on("error", (error) => {
           clearTimeout(timer);
           reject(new Error(`cannot run ${binary}: ${error.message}`));
