@@ -1,4 +1,4 @@
-import { formatIssue, safeParseConfig, toNftlb, type Config, type ConfigIssue, type Farm } from "@switchyard/core";
+import { farmToNftlb, formatIssue, safeReplaceFarms, type Config, type ConfigIssue, type Farm } from "@switchyard/core";
 
 // The standalone agent's farm config and nftlb's merge semantics for its REST API:
 // a fragment {"farms": [...]} creates the farms it names that do not exist and merges the
@@ -70,18 +70,25 @@ function fragmentFarms(fragment: unknown): { farms: Raw[] } | { issues: ConfigIs
 export function mergeFragment(current: Config, fragment: unknown): Change {
   const shape = fragmentFarms(fragment);
   if ("issues" in shape) return refuse(400, shape.issues);
-  // Work on nftlb's own form (every attribute spelled out), so that a fragment's values,
-  // strings or numbers, meet the current ones in the same shape and the schema reads both.
-  const merged = toNftlb(current) as unknown as { farms: Raw[] };
+  // Only the farms the fragment names are touched: each in nftlb's own form (every attribute
+  // spelled out), so that the fragment's values, strings or numbers, meet the current ones in
+  // the same shape, then parsed again; the others stay as they are.
+  const indexOf = new Map(current.farms.map((f, i) => [f.name, i]));
+  const touched = new Map<number, Raw>();
   for (const part of shape.farms) {
-    let farm = merged.farms.find((f) => f.name === part.name);
-    if (farm === undefined) {
-      farm = { backends: [] };
-      merged.farms.push(farm);
+    let index = indexOf.get(part.name as string);
+    if (index === undefined) {
+      index = current.farms.length + [...touched.keys()].filter((i) => i >= current.farms.length).length;
+      touched.set(index, { backends: [] });
+    } else if (!touched.has(index)) {
+      touched.set(index, farmToNftlb(current.farms[index] as Farm) as unknown as Raw);
     }
+    const farm = touched.get(index) as Raw;
+    indexOf.delete(part.name as string);
     const backends = farm.backends as Raw[];
     assignAttributes(farm, part);
     farm.backends = backends;
+    indexOf.set(farm.name as string, index);
     for (const backendPart of (part.backends as Raw[] | undefined) ?? []) {
       let backend = backends.find((b) => b.name === backendPart.name);
       if (backend === undefined) {
@@ -91,7 +98,7 @@ export function mergeFragment(current: Config, fragment: unknown): Change {
       assignAttributes(backend, backendPart);
     }
   }
-  const parsed = safeParseConfig(merged);
+  const parsed = safeReplaceFarms(current, [...touched].map(([index, raw]) => ({ index, raw })));
   return parsed.ok ? { ok: true, config: parsed.config } : refuse(400, parsed.issues);
 }
 

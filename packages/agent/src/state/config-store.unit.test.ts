@@ -67,6 +67,29 @@ describe("mergeFragment", () => {
     expect(config.farms[0]?.backends.map((b) => b.name)).toEqual(["one", "b2"]);
   });
 
+  it("parses only the farms it names: the others keep their very objects (what is built from them is reused)", () => {
+    const current = parseConfig({
+      farms: [
+        ...base().farms.map((f) => toNftlb({ farms: [f] }).farms[0]),
+        { name: "dns", "virtual-addr": "198.18.1.53", "virtual-ports": "53", protocol: "udp", backends: [{ name: "d1", "ip-addr": "198.18.2.11" }] },
+      ],
+    });
+    const result = mergeFragment(current, { farms: [{ name: "dns", backends: [{ name: "d1", state: "down" }] }, { name: "new", "virtual-addr": "198.18.1.9" }, { name: "newer", "virtual-addr": "198.18.1.10" }] });
+    if (!result.ok) throw new Error(result.message);
+    expect(result.config.farms[0]).toBe(current.farms[0]);
+    expect(result.config.farms[1]).not.toBe(current.farms[1]);
+    expect(result.config.farms[1]?.backends[0]?.state).toBe("down");
+    expect(result.config.farms.map((f) => f.name)).toEqual(["web", "dns", "new", "newer"]);
+    expect(current.farms[1]?.backends[0]?.state).toBe("up");
+  });
+
+  it("follows a rename within one fragment, and refuses a rename onto another farm's name", () => {
+    const renamed = merged({ farms: [{ name: "web", newname: "www" }, { name: "www", priority: 2 }] });
+    expect(renamed.farms.map((f) => [f.name, f.priority])).toEqual([["www", 2]]);
+    const two = mergeFragment(base(), { farms: [{ name: "api", "virtual-addr": "198.18.1.7" }, { name: "api", newname: "web" }] });
+    expect(two).toEqual({ ok: false, status: 400, message: expect.stringContaining('farm "web", name = "web": is a duplicate farm name (farm #1 has it too)') });
+  });
+
   it("takes numbers as well as strings", () => {
     const config = merged({ farms: [{ name: "web", priority: 2, backends: [{ name: "b1", port: 9090 }] }] });
     expect(config.farms[0]?.priority).toBe(2);

@@ -261,6 +261,17 @@ function checkFarm(farm: Farm, ctx: Ctx): void {
   });
 }
 
+/**
+ * The checks across farms (unique names, no two farms on one service) as zod issues, for
+ * callers that parse only the farms that changed (the agent's API at 10,000 farms).
+ */
+export function crossFarmIssues(config: Config): z.core.$ZodIssue[] {
+  const issues: z.core.$ZodIssue[] = [];
+  const ctx = { value: config, addIssue: (issue: z.core.$ZodIssue) => issues.push({ input: undefined, ...issue }) } as unknown as Ctx;
+  checkConfig(config, ctx);
+  return issues;
+}
+
 function checkConfig(config: Config, ctx: Ctx): void {
   const byName = new Map<string, number>();
   config.farms.forEach((farm, i) => {

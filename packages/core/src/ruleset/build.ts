@@ -39,7 +39,19 @@ interface Service {
   backends: Backend[];
 }
 
-function servicesOf(farm: Farm): Service[] {
+const servicesMemo = new WeakMap<Farm, readonly Service[]>();
+
+/** The services of a farm, one per address family; the same objects for the same farm object. */
+function servicesOf(farm: Farm): readonly Service[] {
+  let services = servicesMemo.get(farm);
+  if (services === undefined) {
+    services = Object.freeze(splitServices(farm));
+    servicesMemo.set(farm, services);
+  }
+  return services;
+}
+
+function splitServices(farm: Farm): Service[] {
   const split = (ip: Ip) => farm.backends.filter((b) => addressFamily(b["ip-addr"]) === (ip === 4 ? "ipv4" : "ipv6"));
   if (farm.family === "ipv4") return [{ farm, ip: 4, vip: farm["virtual-addr"], backends: split(4) }];
   if (farm.family === "ipv6") return [{ farm, ip: 6, vip: farm["virtual-addr"], backends: split(6) }];
@@ -143,6 +155,50 @@ function dsrChainRules(service: Service, facts: Facts, issues: ConfigIssue[]): s
   return [`meta mark set ${selector(service, modulus)}`, ...slots.map((s) => `meta mark ${markRange(s.from, s.to, 0)} ${rewrite(s.backend)}`)];
 }
 
+/**
+ * A NAT farm's chain depends on the farm alone, so a farm object that did not change (the
+ * agent keeps unchanged farms' objects from one config to the next) gets the very same chain
+ * object back: building 10,000 farms after a one-farm change redoes one, and the delta
+ * planner can tell an unchanged chain by identity. IR objects are never mutated.
+ */
+const natChainMemo = new WeakMap<Service, IrChain>();
+
+function natChain(service: Service, name: string): IrChain {
+  let chain = natChainMemo.get(service);
+  if (chain === undefined || chain.name !== name) {
+    // Frozen: a caller that edits a built IR in place would otherwise edit every later build.
+    chain = Object.freeze({ name, rules: Object.freeze(natChainRules(service)) as string[] });
+    natChainMemo.set(service, chain);
+  }
+  return chain;
+}
+
+type MapKind = "ports" | "ranges" | "proto" | "addr";
+type ServiceElement = readonly [kind: MapKind, key: string, verdict: string];
+
+const elementMemo = new WeakMap<Service, { chain: string; elements: readonly ServiceElement[] }>();
+
+/** Where a service goes in its family's maps: one element per port or range, or one for all. Memoized per service object, as natChain. */
+function serviceElements(service: Service, chain: string): readonly ServiceElement[] {
+  const { farm, vip } = service;
+  const known = elementMemo.get(service);
+  if (known !== undefined && known.chain === chain) return known.elements;
+  const verdict = `goto ${chain}`;
+  const out: ServiceElement[] = [];
+  if (farm.protocol === "all") out.push(["addr", vip, verdict]);
+  else {
+    const parsed = parsePorts(farm["virtual-ports"]);
+    const ranges = parsed.ok ? parsed.ranges : [];
+    if (ranges.length === 0) out.push(["proto", `${farm.protocol} . ${vip}`, verdict]);
+    for (const r of ranges) {
+      if (r.from === r.to) out.push(["ports", `${farm.protocol} . ${vip} . ${r.from}`, verdict]);
+      else out.push(["ranges", `${farm.protocol} . ${vip} . ${r.from}-${r.to}`, verdict]);
+    }
+  }
+  elementMemo.set(service, { chain, elements: Object.freeze(out) });
+  return out;
+}
+
 /** The four service maps of one address family: exact ports, port ranges, every port, every protocol. */
 class ServiceMaps {
   readonly ports: IrMap;
@@ -159,22 +215,7 @@ class ServiceMaps {
   }
 
   add(service: Service, chain: string): void {
-    const { farm, vip } = service;
-    const verdict = `goto ${chain}`;
-    if (farm.protocol === "all") {
-      this.addr.elements.push([vip, verdict]);
-      return;
-    }
-    const parsed = parsePorts(farm["virtual-ports"]);
-    const ranges = parsed.ok ? parsed.ranges : [];
-    if (ranges.length === 0) {
-      this.proto.elements.push([`${farm.protocol} . ${vip}`, verdict]);
-      return;
-    }
-    for (const r of ranges) {
-      if (r.from === r.to) this.ports.elements.push([`${farm.protocol} . ${vip} . ${r.from}`, verdict]);
-      else this.ranges.elements.push([`${farm.protocol} . ${vip} . ${r.from}-${r.to}`, verdict]);
-    }
+    for (const [kind, key, verdict] of serviceElements(service, chain)) this[kind].elements.push([key, verdict]);
   }
 
   get all(): IrMap[] {
@@ -224,7 +265,7 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
         dev.chains.push({ name: chain, rules: dsrChainRules(service, facts, issues) });
       } else {
         (service.ip === 4 ? nat4 : nat6).add(service, chain);
-        natChains.push({ name: chain, rules: natChainRules(service) });
+        natChains.push(natChain(service, chain));
       }
     }
   }

@@ -34,7 +34,8 @@ const sameHook = (a: IrHook | undefined, b: IrHook | undefined): boolean =>
 
 const sameMapType = (a: IrMap, b: IrMap): boolean => a.key === b.key && a.interval === b.interval;
 
-const sameRules = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((rule, i) => rule === b[i]);
+// Identity first: core's builder hands back the same chain object for a farm that did not change.
+const sameRules = (a: readonly string[], b: readonly string[]): boolean => a === b || (a.length === b.length && a.every((rule, i) => rule === b[i]));
 
 const byName = <T extends { name: string }>(items: readonly T[]): Map<string, T> => new Map(items.map((item) => [item.name, item]));
 
@@ -130,15 +131,18 @@ function planTable(plan: Plan, from: IrTable, to: IrTable): void {
   // Chains about to be deleted are flushed too, so that they no longer hold references to
   // each other or to maps when the deletions come.
   const refill = new Set<string>();
+  const deletesAny = deletedChains.size > 0 || deletedMaps.size > 0;
+  const refersToDeleted = (rule: string) => {
+    const r = referencesOf(rule);
+    return r.chains.some((c) => deletedChains.has(c)) || r.maps.some((m) => deletedMaps.has(m));
+  };
   for (const chain of from.chains) {
     const next = toChains.get(chain.name);
     if (next === undefined || replacedChains.has(chain.name)) {
       plan.flushes.push({ op: "flush chain", ...at, chain: chain.name });
       continue;
     }
-    const refs = chain.rules.map(referencesOf);
-    const refersToDeleted = refs.some((r) => r.chains.some((c) => deletedChains.has(c)) || r.maps.some((m) => deletedMaps.has(m)));
-    if (refersToDeleted || !sameRules(chain.rules, next.rules)) {
+    if (!sameRules(chain.rules, next.rules) || (deletesAny && chain.rules.some(refersToDeleted))) {
       plan.flushes.push({ op: "flush chain", ...at, chain: chain.name });
       refill.add(chain.name);
     }
@@ -150,6 +154,7 @@ function planTable(plan: Plan, from: IrTable, to: IrTable): void {
   for (const map of to.maps) {
     const old = fromMaps.get(map.name);
     if (old === undefined || replacedMaps.has(map.name)) continue;
+    if (old.elements === map.elements && deletedChains.size === 0) continue;
     const before = new Map(old.elements);
     const after = new Map(map.elements);
     const stale: string[] = [];

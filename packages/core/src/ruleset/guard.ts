@@ -93,10 +93,31 @@ const snippet = (text: string) => JSON.stringify(text.length > 60 ? `${text.slic
 const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
 
 /**
+ * Checked texts and what was found. An agent checks the same statements over and over (every
+ * deploy carries every farm's rules, and most are alike across farms), and the check is a
+ * pure function of the text: the answer is kept. Bounded: forgotten wholesale past the limit.
+ */
+const MEMO_LIMIT = 400_000;
+const problemsMemo = new Map<string, readonly string[]>();
+
+function memo<T>(cache: Map<string, T>, text: string, compute: (text: string) => T): T {
+  const known = cache.get(text);
+  if (known !== undefined) return known;
+  const found = compute(text);
+  if (cache.size >= MEMO_LIMIT) cache.clear();
+  cache.set(text, found);
+  return found;
+}
+
+/**
  * The character-level problems of one piece of text (rule, element key or value): anything
  * that could end the command it is pasted into or make nft read more than one statement.
  */
 export function textProblems(text: string): string[] {
+  return [...memo(problemsMemo, text, findTextProblems)];
+}
+
+function findTextProblems(text: string): string[] {
   const problems: string[] = [];
   const add = (problem: string) => {
     if (!problems.includes(problem)) problems.push(problem);
@@ -166,23 +187,40 @@ function checkHook(table: IrTable, chain: IrChain, reasons: string[], where: str
   }
 }
 
-function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, reasons: string[]): void {
-  const at = `${index.where}, chain ${chain.name}, rule ${i + 1} (${snippet(rule)})`;
+interface RuleFacts {
+  problems: readonly string[];
+  /** Each jump or goto: its target, or null with the verb when it has none. */
+  jumps: readonly { verb: string; target: string | null }[];
+  maps: readonly string[];
+}
+
+const ruleMemo = new Map<string, RuleFacts>();
+
+function ruleFacts(rule: string): RuleFacts {
   const problems = textProblems(rule);
-  for (const problem of problems) reasons.push(`${at}: ${problem}`);
-  if (problems.length > 0) return;
+  if (problems.length > 0) return { problems, jumps: [], maps: [] };
   const words = rule.split(/\s+/).filter((w) => w !== "");
+  const jumps: { verb: string; target: string | null }[] = [];
   words.forEach((word, j) => {
-    if (word !== "jump" && word !== "goto") return;
-    const target = words[j + 1];
-    if (target === undefined) {
-      reasons.push(`${at}: "${word}" has no target chain`);
-      return;
+    if (word === "jump" || word === "goto") jumps.push({ verb: word, target: words[j + 1] ?? null });
+  });
+  return { problems, jumps, maps: referencesOf(rule).maps };
+}
+
+function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, reasons: string[]): void {
+  const facts = memo(ruleMemo, rule, ruleFacts);
+  if (facts.problems.length === 0 && facts.jumps.length === 0 && facts.maps.length === 0) return;
+  const at = `${index.where}, chain ${chain.name}, rule ${i + 1} (${snippet(rule)})`;
+  for (const problem of facts.problems) reasons.push(`${at}: ${problem}`);
+  for (const { verb, target } of facts.jumps) {
+    if (target === null) {
+      reasons.push(`${at}: "${verb}" has no target chain`);
+      continue;
     }
     const problem = chainTargetProblem(index, target);
     if (problem !== null) reasons.push(`${at}: ${problem}`);
-  });
-  for (const name of referencesOf(rule).maps) {
+  }
+  for (const name of facts.maps) {
     if (!index.maps.has(name)) reasons.push(`${at}: "@${name}" is not a map of ${index.where}`);
   }
 }

@@ -46,7 +46,8 @@ function base(): IrRuleset {
     { facts: TEST_FACTS },
   );
   checkIr(ir, T);
-  return ir;
+  // Built IRs share frozen chains with later builds: tamper with a copy.
+  return structuredClone(ir);
 }
 
 const inet = (ir: IrRuleset): IrTable => ir.tables.find((t) => t.family === "inet") as IrTable;
