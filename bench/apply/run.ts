@@ -12,6 +12,7 @@ import { renderKubeProxyRules, KUBE_PROXY_FLUSH } from "../dataplane/kube-proxy.
 import { planServices } from "../dataplane/plan.ts";
 import { switchyardConfig, switchyardDeleteScript } from "../dataplane/switchyard.ts";
 import { seconds, summarize, table, type Summary } from "../dataplane/stats.ts";
+import { BACKENDS, TABLE, toggled } from "./changes.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -21,8 +22,6 @@ const flag = (name: string) => {
 const SIZES = (flag("--farms") ?? (args.includes("--quick") ? "100,1000" : "100,1000,10000")).split(",").map(Number);
 const ROUNDS = Number(flag("--rounds") ?? (args.includes("--quick") ? 3 : 5));
 const CHANGES = Number(flag("--changes") ?? 20);
-const BACKENDS = ["198.18.2.11", "198.18.2.12", "198.18.2.13", "198.18.2.14"];
-const TABLE = "switchyard";
 const ns = `sy-apply-${randomBytes(3).toString("hex")}`;
 
 interface Run {
@@ -52,15 +51,6 @@ async function inNs(argv: string[], input = ""): Promise<number> {
   const r = await run(["ip", "netns", "exec", ns, ...argv], input);
   if (r.code !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr.trim().slice(0, 500)}`);
   return r.ms;
-}
-
-/** The same config with backend b1 of farm #k set down (or up again when it was down). */
-function toggled(config: Config, k: number): Config {
-  return {
-    farms: config.farms.map((f, i) =>
-      i !== k ? f : { ...f, backends: f.backends.map((b, j) => (j === 0 ? { ...b, state: b.state === "up" ? ("down" as const) : ("up" as const) } : b)) },
-    ),
-  };
 }
 
 interface Row {

@@ -4,7 +4,7 @@ import type { NftlbConfig } from "@switchyard/core";
 import { createLogger } from "../log.ts";
 import type { NftlbFarms, Outcome } from "../standalone.ts";
 import { errorBody, nftlbApi } from "./nftlb-api.ts";
-import { serveJson, type JsonServer } from "./server.ts";
+import { MAX_BODY_BYTES, serveJson, type JsonServer } from "./server.ts";
 
 // The HTTP layer on loopback with a recording stand-in for the mode behind it: routing,
 // the key, body limits and nftlb's answers. The real mode is proven in the integration tests.
@@ -90,10 +90,10 @@ describe("nftlb API over HTTP", () => {
     expect(wrong).toMatchObject({ status: 405, headers: { allow: "GET, POST, PUT, PATCH" } });
   });
 
-  it("refuses bodies that are empty, not JSON, or over 1 MB (declared or chunked)", async () => {
+  it("refuses bodies that are empty, not JSON, or over 16 MB (declared or chunked)", async () => {
     expect(await call("POST", "/farms")).toMatchObject({ status: 400, body: { message: expect.stringContaining("no body") } });
     expect(await call("POST", "/farms", { body: "{" })).toMatchObject({ status: 400, body: { message: expect.stringContaining("not valid JSON") } });
-    const big = Buffer.alloc(1024 * 1024 + 1, 0x20);
+    const big = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
     expect(await call("POST", "/farms", { body: big })).toMatchObject({ status: 413 });
     expect(await call("POST", "/farms", { body: big, chunked: true })).toMatchObject({ status: 413 });
     expect(await call("GET", "/farms")).toMatchObject({ status: 200 });

@@ -5,9 +5,12 @@ import type { Logger } from "../log.ts";
 // A small JSON-over-HTTP server on node:http: bounded bodies, bounded request times, every
 // answer a JSON document, every failure an answer rather than a dropped connection.
 
-export const MAX_BODY_BYTES = 1024 * 1024;
-/** A body over the limit is still read (and dropped) up to this, so that the client gets its 413. */
-const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+/** nftlb's API: a whole 10,000-farm config in nftlb's JSON is about 4 MB. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** The managed API: a whole ruleset (IR) of 10,000 dual-stack farms is about 10 MB. */
+export const MAX_RULESET_BODY_BYTES = 128 * 1024 * 1024;
+/** A body over the limit is still read (and dropped) up to this much more, so that the client gets its 413. */
+const DRAIN_MARGIN_BYTES = 16 * 1024 * 1024;
 
 export interface Answer {
   status: number;
@@ -41,7 +44,7 @@ export function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       size += chunk.length;
       if (size > limit) tooLarge = true;
       if (!tooLarge) chunks.push(chunk);
-      else if (size > MAX_DRAIN_BYTES) req.destroy();
+      else if (size > limit + DRAIN_MARGIN_BYTES) req.destroy();
     });
     req.on("error", reject);
     // A client that goes away mid-body: settle rather than wait for an end that never comes.

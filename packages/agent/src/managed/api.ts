@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { keyMatches } from "../http/auth.ts";
-import { HttpError, readJson, type Answer, type Handler } from "../http/server.ts";
+import { HttpError, MAX_RULESET_BODY_BYTES, readJson, type Answer, type Handler } from "../http/server.ts";
 import type { DriftWatcher } from "../drift/watcher.ts";
 import type { Logger } from "../log.ts";
 import { readHostFacts, type HostFacts } from "./host-facts.ts";
@@ -49,7 +49,7 @@ export function managedApi({ token, agent, log, readFacts = readHostFacts, drift
     switch (path.replace(/\/+$/, "")) {
       case "/v1/ruleset": {
         only("PUT");
-        const answer = await agent.put(await readJson(req));
+        const answer = await agent.put(await readJson(req, MAX_RULESET_BODY_BYTES));
         return { status: answer.status, body: answer.body };
       }
       case "/v1/status":
