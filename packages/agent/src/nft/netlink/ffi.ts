@@ -43,16 +43,24 @@ let cached: Libs | null | undefined;
 /** Why loadLibs returned null. */
 export let loadError: string | undefined;
 
-/** The bindings, or null (with the reason in `loadError`) when any part cannot load. */
+/** The shared objects the refiller binds (sonames of libnftnl 1.2.x and libmnl 1.0.x). */
+export const LIBRARIES = { nftnl: "libnftnl.so.11", mnl: "libmnl.so.0", libc: "libc.so.6" };
+
+/** The bindings, or null (with the reason in `loadError`) when any part cannot load. Loaded once. */
 export function loadLibs(): Libs | null {
-  if (cached !== undefined) return cached;
+  if (cached === undefined) cached = bindLibs(LIBRARIES);
+  return cached;
+}
+
+/** Binds the given libraries (tests pass a missing one); null, with `loadError` set, on any failure. */
+export function bindLibs(names: typeof LIBRARIES): Libs | null {
   try {
     const koffi = createRequire(import.meta.url)("koffi") as Koffi;
-    const nftnl = koffi.load("libnftnl.so.11");
-    const mnl = koffi.load("libmnl.so.0");
-    const libc = koffi.load("libc.so.6");
+    const nftnl = koffi.load(names.nftnl);
+    const mnl = koffi.load(names.mnl);
+    const libc = koffi.load(names.libc);
     const f = (lib: ReturnType<Koffi["load"]>, decl: string) => lib.func(decl);
-    cached = {
+    return {
       koffi,
       ruleAlloc: f(nftnl, "void *nftnl_rule_alloc(void)"),
       ruleFree: f(nftnl, "void nftnl_rule_free(void *r)"),
@@ -80,9 +88,8 @@ export function loadLibs(): Libs | null {
     };
   } catch (err) {
     loadError = err instanceof Error ? err.message : String(err);
-    cached = null;
+    return null;
   }
-  return cached;
 }
 
 const ALLOC_FAILED = "libnftnl: out of memory";

@@ -50,7 +50,7 @@ const CONFIG_A = {
 const CONFIG_B = {
   farms: [
     farm("rr4", "198.18.1.1", {}, [v4(1), v4(3)]),
-    farm("weight4", "198.18.1.2", { scheduler: "weight", protocol: "udp", mode: "dnat", "virtual-ports": "53" }, [v4(1, 53), v4(2, 53), v4(3, 53, { weight: 5 })]),
+    farm("weight4", "198.18.1.2", { scheduler: "weight", protocol: "udp", mode: "dnat", "virtual-ports": "53" }, [v4(1, 53, { weight: 3 }), v4(2, 53), v4(4, 53, { weight: 5 })]),
     farm("sym4", "198.18.1.3", { scheduler: "symhash", protocol: "sctp" }, [v4(1, 3868), v4(2, 3868), v4(4, 3868)]),
     farm("hash4", "198.18.1.4", { scheduler: "hash", mode: "dnat", "sched-param": "srcip srcport" }, [v4(1, 9090), v4(2, 9090), v4(3, 9090)]),
     farm("hash4all", "198.18.1.5", { scheduler: "hash", "sched-param": "srcip dstip srcport dstport" }, [v4(1), v4(2), v4(3)]),
@@ -138,6 +138,7 @@ describe("netlink chain refiller against the kernel (in a scratch network namesp
       /^ct mark 0x[0-9a-f]{8}(-0x[0-9a-f]{8})? dnat ip to [\d.]+$/,
       /^ct mark 0x[0-9a-f]{8}(-0x[0-9a-f]{8})? meta l4proto (tcp|udp) dnat ip6 to \[[0-9a-f:]+\]:\d+$/,
       /^ct mark 0x[0-9a-f]{8} meta l4proto sctp dnat ip to [\d.]+:3868$/,
+      /^ct mark 0x00000000-0x[0-9a-f]{8} meta l4proto udp dnat ip to [\d.]+:53$/,
     ];
     for (const shape of shapes) expect(rules.some((r) => shape.test(r)), String(shape)).toBe(true);
   });

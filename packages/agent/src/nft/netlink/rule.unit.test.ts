@@ -146,6 +146,20 @@ describe("ruleExprs: the shapes of core's NAT farm chains, as nft 1.0.6 encodes 
       ],
     ],
     [
+      "ct mark 0x00000000-0x00000002 meta l4proto udp dnat ip to 198.18.2.1:53",
+      [
+        "[ ct load mark => reg 1 ]",
+        "[ byteorder reg 1 = hton(reg 1, 4, 4) ]",
+        "[ cmp gte reg 1 0x00000000 ]",
+        "[ cmp lte reg 1 0x02000000 ]",
+        "[ meta load l4proto => reg 1 ]",
+        "[ cmp eq reg 1 0x00000011 ]",
+        "[ immediate reg 1 0x010212c6 ]",
+        "[ immediate reg 2 0x00003500 ]",
+        "[ nat dnat ip addr_min reg 1 proto_min reg 2 flags 0x2 ]",
+      ],
+    ],
+    [
       "ct mark 0x00000001-0x00000002 dnat ip6 to 2001:db8::1",
       [
         "[ ct load mark => reg 1 ]",
