@@ -1,0 +1,3 @@
+export { openChainRefiller, RefillError, type ChainRefiller } from "./refill.ts";
+export { planRefill, type RefillMessage } from "./plan.ts";
+export { ruleExprs, describeExpr, type Expr } from "./rule.ts";
