@@ -26,3 +26,13 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "12
   npm install -g --silent pnpm@12.4.2 >/dev/null 2>&1 || npm install -g pnpm@12.4.2
 fi
 pnpm install --frozen-lockfile --reporter=silent
+
+# Prisma Client for packages/db, generated into packages/db/src/generated (gitignored). Prisma's
+# CLI wants its native schema engine, which cannot be downloaded here; generation does not use
+# it, so any executable stands in (migrations use @prisma/schema-engine-wasm instead).
+if ! generate_out=$(cd packages/db && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true CHECKPOINT_DISABLE=1 \
+    PRISMA_HIDE_UPDATE_MESSAGE=1 node_modules/.bin/prisma generate 2>&1); then
+  echo "$generate_out" >&2
+  echo "install: prisma generate failed (packages/db)" >&2
+  exit 1
+fi

@@ -1,0 +1,60 @@
+import Database from "better-sqlite3";
+import { NO_FILTER, readMigrations, withSchemaEngine } from "./engine.ts";
+import { migrationsDir as defaultMigrationsDir, requireAbsolutePath } from "./paths.ts";
+
+export interface MigrateOptions {
+  /** The migrations directory; by default the committed ones (packages/db/prisma/migrations). */
+  migrationsDir?: string;
+}
+
+export interface MigrateResult {
+  /** The migrations applied by this call, in order; empty when the database was up to date. */
+  applied: string[];
+}
+
+/**
+ * Applies the committed migrations that the SQLite file at `databasePath` (absolute; created if
+ * missing) has not had yet, offline, as `prisma migrate deploy` would: same `_prisma_migrations`
+ * table and checksums, so either tool can take over. Idempotent. Each migration runs in its own
+ * transaction (see engine.ts for the foreign-key handling); a failed one is rolled back, recorded
+ * as failed in `_prisma_migrations` and thrown, and later calls refuse to go on until it is
+ * resolved, as with Prisma's CLI.
+ *
+ * The engine holds an exclusive lock on the file while it works: run this before the control
+ * plane opens the database, not beside a live connection.
+ */
+export async function migrate(databasePath: string, options: MigrateOptions = {}): Promise<MigrateResult> {
+  requireAbsolutePath(databasePath, "migrate");
+  const migrationsList = await readMigrations(options.migrationsDir ?? defaultMigrationsDir);
+  try {
+    const output = await withSchemaEngine(databasePath, undefined, (engine) =>
+      engine.applyMigrations({ migrationsList, filters: NO_FILTER }),
+    );
+    return { applied: output.appliedMigrationNames };
+  } catch (error) {
+    throw namingFailedMigration(databasePath, error);
+  }
+}
+
+/** Prefixes the engine's error with the migration that failed, when it does not name it. */
+function namingFailedMigration(databasePath: string, error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  let failed: string[] = [];
+  try {
+    const db = new Database(databasePath, { readonly: true, fileMustExist: true });
+    try {
+      failed = (
+        db
+          .prepare("SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NULL AND rolled_back_at IS NULL")
+          .all() as { migration_name: string }[]
+      ).map((row) => row.migration_name);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return error; // no file or no _prisma_migrations table: nothing to add
+  }
+  if (failed.length === 0 || failed.some((name) => error.message.includes(name))) return error;
+  error.message = `migration ${failed.join(", ")}: ${error.message}`;
+  return error;
+}
