@@ -35,6 +35,7 @@ const USAGE = `Usage: switchyard-agent [-c <FILE>] [-e] [-k <KEY>] [-H <HOST>] [
   [ --control-plane <URL> ]: With --managed: the control plane's URL, named when the nftlb API refuses a change
   [ --drift-interval <SECONDS> ]: Compare the kernel's copy of the agent's tables with the last applied ruleset this often (default ${DEFAULT_DRIFT_INTERVAL_SECONDS}; 0: never)
   [ --repair-drift ]: Put the agent's tables back as soon as a check finds drift (default: report only)
+  [ --nft-only ]: Commit every change with nft; no netlink fast path for farm chain refills
 `;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
@@ -65,6 +66,7 @@ function parse(argv: string[]) {
       "control-plane": { type: "string" },
       "drift-interval": { type: "string" },
       "repair-drift": { type: "boolean" },
+      "nft-only": { type: "boolean" },
     },
   }).values;
 }
@@ -167,6 +169,7 @@ async function daemon(args: Args): Promise<number> {
     // The key travels in the environment, not in the child's argv where ps shows it.
     const childArgs = ["-H", host, "-P", String(port), "-l", level, "--state-dir", stateDir, "--table", args.table, "--drift-interval", String(driftInterval)];
     if (args["repair-drift"]) childArgs.push("--repair-drift");
+    if (args["nft-only"]) childArgs.push("--nft-only");
     if (configFile !== undefined) childArgs.push("-c", configFile);
     if (managed !== undefined) {
       childArgs.push("--managed");
@@ -189,6 +192,7 @@ async function daemon(args: Args): Promise<number> {
       table: args.table,
       driftIntervalSeconds: driftInterval,
       repairDrift: args["repair-drift"] ?? false,
+      netlink: !(args["nft-only"] ?? false),
       ...(configFile !== undefined ? { configFile } : {}),
       ...(managed !== undefined ? { managed } : {}),
       log: createLogger(level),

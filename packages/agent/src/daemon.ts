@@ -9,6 +9,7 @@ import { NftDriver } from "./nft/driver.ts";
 import { execRunner, type NftRunner } from "./nft/runner.ts";
 import { isManagedPath, managedApi } from "./managed/api.ts";
 import { DriftWatcher } from "./drift/watcher.ts";
+import { openChainRefiller, type ChainRefiller } from "./nft/netlink/refill.ts";
 
 import { ManagedAgent, ManagedFarms } from "./managed/managed.ts";
 import { StandaloneFarms, type NftlbFarms } from "./standalone.ts";
@@ -38,6 +39,8 @@ export interface DaemonOptions {
   driftIntervalSeconds?: number;
   /** Put the tables back as soon as a check finds drift. */
   repairDrift?: boolean;
+  /** false: every change through nft, no netlink fast path for chain refills. */
+  netlink?: boolean;
 }
 
 export interface ManagedModeOptions {
@@ -69,16 +72,19 @@ export class Daemon {
   private readonly farms: StandaloneFarms;
   private readonly managed: ManagedAgent | null;
   private readonly drift: DriftWatcher;
+  private readonly refiller: ChainRefiller | null;
   private server: JsonServer | null = null;
   private starting: Promise<void> | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     this.driver = new NftDriver(options.runner ?? execRunner());
     this.stateDir = new StateDir(options.stateDir);
+    this.refiller = options.netlink === false ? null : openChainRefiller();
     this.applier = new Applier({
       driver: this.driver,
       table: options.table,
       log: options.log,
+      ...(this.refiller !== null ? { fastPath: this.refiller } : {}),
       // A managed agent applies rule text it did not write: checked before anything reaches nft.
       ...(options.managed ? { checkIr } : {}),
     });
@@ -126,6 +132,7 @@ export class Daemon {
     this.server = null;
     await this.farms.idle();
     await this.managed?.idle();
+    this.refiller?.close();
     await this.stateDir.flush();
   }
 
@@ -174,7 +181,10 @@ export class Daemon {
       throw new StartupError(`nft cannot read the ruleset; the agent needs root or CAP_NET_ADMIN: ${reason(error)}`, { cause: error });
     }
     if (this.managed) this.managed.nftVersion = version;
-    this.options.log.info({ nft: version }, "nft is usable");
+    this.options.log.info(
+      { nft: version, fastPath: this.refiller !== null ? "netlink" : this.options.netlink === false ? "off (--nft-only)" : "unavailable (libnftnl, libmnl or koffi missing)" },
+      "nft is usable",
+    );
   }
 
   /** The last applied ruleset goes back before anything is served; else -c FILE; else nothing is touched. */

@@ -98,6 +98,8 @@ describe("switchyard-agent --managed", () => {
 
   it("revision 2 with b2 down: traffic follows; revision 1 again is 409 unless forced", async () => {
     expect((await put(2, irWith("down"))).body).toEqual({ applied: 2, changed: true });
+    // A backend state change refills one farm chain: the netlink fast path commits it.
+    expect((await call("GET", "/v1/status")).body).toMatchObject({ lastApply: { kind: "delta", via: "netlink" } });
     const down = await tally(10);
     expect(down.failed).toBe(0);
     expect(down.byBackend).toEqual({ b1: 10 });

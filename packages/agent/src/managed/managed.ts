@@ -27,6 +27,8 @@ export interface ManagedStatus {
   uptimeSeconds: number;
   table: string;
   drift: DriftReport | null;
+  /** How the last successful apply went: a full replace or a delta, through nft or the netlink fast path. */
+  lastApply: { kind: "replace" | "delta" | "none"; via: "nft" | "netlink" | null; ms: number } | null;
 }
 
 export interface ManagedOptions {
@@ -58,6 +60,7 @@ export class ManagedAgent {
   private lastError: { message: string; at: string } | null = null;
   private readonly applies = { ok: 0, error: 0 };
   private lastDurationSeconds: number | null = null;
+  private lastApply: ManagedStatus["lastApply"] = null;
   nftVersion = "unknown";
 
   constructor(private readonly options: ManagedOptions) {
@@ -106,8 +109,9 @@ export class ManagedAgent {
       }
     }
     const started = performance.now();
+    let result;
     try {
-      await this.options.applier.apply(ir);
+      result = await this.options.applier.apply(ir);
       await this.save(revision, hash, ir);
     } catch (error) {
       this.lastDurationSeconds = (performance.now() - started) / 1000;
@@ -119,6 +123,7 @@ export class ManagedAgent {
       return { status, body: { error: error instanceof NftError ? `nft refused the ruleset; nothing was changed: ${error.message}` : text } };
     }
     this.lastDurationSeconds = (performance.now() - started) / 1000;
+    this.lastApply = { kind: result.kind, via: result.kind === "none" ? null : result.via, ms: Math.round(this.lastDurationSeconds * 10_000) / 10 };
     this.applies.ok++;
     this.lastError = null;
     this.applied = { revision, hash, ir };
@@ -149,6 +154,7 @@ export class ManagedAgent {
       uptimeSeconds: Math.floor((this.now() - this.startedAt) / 1000),
       table: this.options.applier.table,
       drift: this.options.drift?.state ?? null,
+      lastApply: this.lastApply,
     };
   }
 
