@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLab, type Lab } from "@switchyard/netlab";
 import { AGENT_BIN, backendAddrs, listRuleset } from "./testing/agent-in-lab.ts";
 import { AgentClient, runAgentToExit, startAgent, type RunningAgent } from "./testing/agent-client.ts";
+import { MAX_BODY_BYTES } from "./http/server.ts";
 
 // The standalone daemon as nftlb's users run it: its REST API inside the balancer namespace,
 // real nft, real connections from the client namespace; then a SIGKILL and a restart.
@@ -128,7 +129,7 @@ describe("switchyard-agent daemon (nftlb REST API)", () => {
     const method = await api().request("POST", "/farms/web");
     expect(method.status).toBe(405);
     expect(method.headers.allow).toBe("GET, DELETE");
-    const big = await api().post(`{"farms": [], "pad": "${"x".repeat(1024 * 1024 + 1)}"}`);
+    const big = await api().post(`{"farms": [], "pad": "${"x".repeat(MAX_BODY_BYTES + 1)}"}`);
     expect(big.status).toBe(413);
 
     expect((await api().getFarms()).text).toBe(before.api);

@@ -9,4 +9,5 @@ export * from "./ruleset/delta.ts";
 export * from "./ruleset/facts.ts";
 export * from "./ruleset/guard.ts";
 export * from "./ruleset/ir.ts";
+export * from "./ruleset/ir-patch.ts";
 export * from "./ruleset/render.ts";

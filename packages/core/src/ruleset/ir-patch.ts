@@ -1,0 +1,197 @@
+import type { IrChain, IrMap, IrRuleset, IrTable, TableFamily } from "./ir.ts";
+
+// A compact description of how one IR became another, by name: chains and maps put (added or
+// replaced whole) or removed, map elements added and removed by key, and the order of names
+// when it is not the one the put/remove leave. The agent's state journal writes one per change
+// instead of the whole ruleset (4 MB at 10,000 farms); patchIr(a, diffIr(a, b)) equals b,
+// order included, so a replayed IR hashes as the one the control plane sent. Pure.
+
+export interface NamedListPatch<T> {
+  /** Added (appended) or replaced (in place), by name. */
+  put?: T[];
+  remove?: string[];
+  /** The names in their final order, when put and remove do not leave them so. */
+  order?: string[];
+}
+
+export interface ElementPatch {
+  map: string;
+  add: [key: string, value: string][];
+  remove: string[];
+}
+
+export type TablePatch =
+  | { family: TableFamily; whole: IrTable }
+  | { family: TableFamily; drop: true }
+  | { family: TableFamily; chains?: NamedListPatch<IrChain>; maps?: NamedListPatch<IrMap>; elements?: ElementPatch[] };
+
+export interface IrPatch {
+  tables: TablePatch[];
+  /** The table families in their final order, when it changed. */
+  order?: TableFamily[];
+}
+
+const sameHook = (a: IrChain["hook"], b: IrChain["hook"]) =>
+  a === b || (a !== undefined && b !== undefined && a.type === b.type && a.hook === b.hook && a.priority === b.priority && a.device === b.device);
+
+const sameChain = (a: IrChain, b: IrChain) =>
+  a === b || (sameHook(a.hook, b.hook) && (a.rules === b.rules || (a.rules.length === b.rules.length && a.rules.every((r, i) => r === b.rules[i]))));
+
+const sameMapType = (a: IrMap, b: IrMap) => a.key === b.key && a.interval === b.interval;
+
+/** The order put/remove leave: the old names without the removed, then the new names as they come. */
+function impliedOrder(before: readonly string[], after: readonly string[], removed: ReadonlySet<string>): string[] {
+  const kept = before.filter((n) => !removed.has(n));
+  const known = new Set(kept);
+  return [...kept, ...after.filter((n) => !known.has(n))];
+}
+
+const sameNames = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((n, i) => n === b[i]);
+
+function diffNamed<T extends { name: string }>(before: readonly T[], after: readonly T[], same: (a: T, b: T) => boolean): NamedListPatch<T> | undefined {
+  const old = new Map(before.map((x) => [x.name, x]));
+  const names = new Set(after.map((x) => x.name));
+  const put = after.filter((x) => {
+    const was = old.get(x.name);
+    return was === undefined || !same(was, x);
+  });
+  const remove = before.filter((x) => !names.has(x.name)).map((x) => x.name);
+  const finalOrder = after.map((x) => x.name);
+  const order = sameNames(impliedOrder(before.map((x) => x.name), finalOrder, new Set(remove)), finalOrder) ? undefined : finalOrder;
+  if (put.length === 0 && remove.length === 0 && order === undefined) return undefined;
+  return { ...(put.length > 0 ? { put } : {}), ...(remove.length > 0 ? { remove } : {}), ...(order !== undefined ? { order } : {}) };
+}
+
+const sameElements = (a: IrMap["elements"], b: IrMap["elements"]) =>
+  a === b || (a.length === b.length && a.every(([k, v], i) => b[i]?.[0] === k && b[i]?.[1] === v));
+
+/** The element changes from `before` to `after`, or undefined when adding and removing by key would not rebuild `after` in its order. */
+function diffElements(before: IrMap, after: IrMap): ElementPatch | undefined {
+  const old = new Map(before.elements);
+  const keys = new Set(after.elements.map(([k]) => k));
+  const patch: ElementPatch = {
+    map: after.name,
+    add: after.elements.filter(([k, v]) => old.get(k) !== v).map(([k, v]) => [k, v]),
+    remove: before.elements.filter(([k]) => !keys.has(k)).map(([k]) => k),
+  };
+  // Element order is part of the IR (and of its hash).
+  return sameElements(patchElements(before.elements, patch), after.elements) ? patch : undefined;
+}
+
+function diffTable(before: IrTable, after: IrTable): TablePatch | undefined {
+  const chains = diffNamed(before.chains, after.chains, sameChain);
+  const elements: ElementPatch[] = [];
+  // A map of the same type gets its elements patched; one whose type changed, or whose
+  // elements cannot be patched in order, is put whole.
+  const maps = diffNamed(before.maps, after.maps, (a, b) => {
+    if (!sameMapType(a, b)) return false;
+    if (sameElements(a.elements, b.elements)) return true;
+    const patch = diffElements(a, b);
+    if (patch === undefined) return false;
+    elements.push(patch);
+    return true;
+  });
+  if (chains === undefined && maps === undefined && elements.length === 0) return undefined;
+  return { family: after.family, ...(chains ? { chains } : {}), ...(maps ? { maps } : {}), ...(elements.length > 0 ? { elements } : {}) };
+}
+
+/** How `from` became `to`; tables by family (the agent has one table name). */
+export function diffIr(from: IrRuleset, to: IrRuleset): IrPatch {
+  const old = new Map(from.tables.map((t) => [t.family, t]));
+  const now = new Set(to.tables.map((t) => t.family));
+  const tables: TablePatch[] = [];
+  for (const t of to.tables) {
+    const was = old.get(t.family);
+    if (was === undefined || was.name !== t.name) tables.push({ family: t.family, whole: t });
+    else {
+      const patch = diffTable(was, t);
+      if (patch !== undefined) tables.push(patch);
+    }
+  }
+  for (const t of from.tables) if (!now.has(t.family)) tables.push({ family: t.family, drop: true });
+  const finalOrder = to.tables.map((t) => t.family);
+  const implied = impliedOrder(
+    from.tables.map((t) => t.family),
+    finalOrder,
+    new Set(from.tables.filter((t) => !now.has(t.family)).map((t) => t.family)),
+  );
+  return sameNames(implied, finalOrder) ? { tables } : { tables, order: finalOrder };
+}
+
+function patchNamed<T extends { name: string }>(list: readonly T[], patch: NamedListPatch<T> | undefined, what: string): T[] {
+  if (patch === undefined) return [...list];
+  const removed = new Set(patch.remove ?? []);
+  for (const name of removed) if (!list.some((x) => x.name === name)) throw new Error(`ir patch: cannot remove ${what} ${name}: there is none`);
+  const out = list.filter((x) => !removed.has(x.name));
+  const index = new Map(out.map((x, i) => [x.name, i]));
+  for (const x of patch.put ?? []) {
+    const at = index.get(x.name);
+    if (at === undefined) {
+      index.set(x.name, out.length);
+      out.push(x);
+    } else out[at] = x;
+  }
+  if (patch.order === undefined) return out;
+  const byName = new Map(out.map((x) => [x.name, x]));
+  if (patch.order.length !== out.length) throw new Error(`ir patch: the ${what} order names ${patch.order.length}, there are ${out.length}`);
+  return patch.order.map((name) => {
+    const x = byName.get(name);
+    if (x === undefined) throw new Error(`ir patch: the ${what} order names ${name}, which is not there`);
+    return x;
+  });
+}
+
+function patchElements(elements: readonly [string, string][], patch: ElementPatch): [string, string][] {
+  const removed = new Set(patch.remove);
+  const added = new Map(patch.add);
+  const out: [string, string][] = [];
+  for (const [k, v] of elements) {
+    if (removed.has(k)) continue;
+    const replaced = added.get(k);
+    if (replaced !== undefined) {
+      out.push([k, replaced]);
+      added.delete(k);
+    } else out.push([k, v]);
+  }
+  for (const [k, v] of added) out.push([k, v]);
+  return out;
+}
+
+function patchTable(table: IrTable, patch: Extract<TablePatch, { chains?: unknown }>): IrTable {
+  let maps = patchNamed(table.maps, patch.maps, "map");
+  for (const e of patch.elements ?? []) {
+    const at = maps.findIndex((m) => m.name === e.map);
+    const map = maps[at];
+    if (map === undefined) throw new Error(`ir patch: elements for map ${e.map}, which is not there`);
+    maps = maps.map((m, i) => (i === at ? { ...map, elements: patchElements(map.elements, e) } : m));
+  }
+  return { ...table, maps, chains: patchNamed(table.chains, patch.chains, "chain") };
+}
+
+/** `ir` with `patch` applied; throws when the patch does not fit `ir` (it was made for another). */
+export function patchIr(ir: IrRuleset, patch: IrPatch): IrRuleset {
+  let tables = [...ir.tables];
+  for (const p of patch.tables) {
+    const at = tables.findIndex((t) => t.family === p.family);
+    if ("whole" in p) {
+      if (at >= 0) tables[at] = p.whole;
+      else tables.push(p.whole);
+    } else if ("drop" in p) {
+      if (at < 0) throw new Error(`ir patch: cannot drop table ${p.family}: there is none`);
+      tables = tables.filter((_, i) => i !== at);
+    } else {
+      const table = tables[at];
+      if (table === undefined) throw new Error(`ir patch: table ${p.family} is not there`);
+      tables[at] = patchTable(table, p);
+    }
+  }
+  if (patch.order !== undefined) {
+    const byFamily = new Map(tables.map((t) => [t.family, t]));
+    tables = patch.order.map((family) => {
+      const t = byFamily.get(family);
+      if (t === undefined) throw new Error(`ir patch: the table order names ${family}, which is not there`);
+      return t;
+    });
+  }
+  return { tables };
+}
