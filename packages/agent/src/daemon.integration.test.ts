@@ -7,6 +7,9 @@ import { AGENT_BIN, backendAddrs, listRuleset } from "./testing/agent-in-lab.ts"
 import { AgentClient, runAgentToExit, startAgent, type RunningAgent } from "./testing/agent-client.ts";
 import { MAX_BODY_BYTES } from "./http/server.ts";
 
+/** Everything the state dir holds: the snapshot and the journal (a refused change must touch neither). */
+const stateFiles = (dir: string) => ["state.json", "journal.ndjson"].map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8") : "")).join("\n--\n");
+
 // The standalone daemon as nftlb's users run it: its REST API inside the balancer namespace,
 // real nft, real connections from the client namespace; then a SIGKILL and a restart.
 
@@ -109,7 +112,7 @@ describe("switchyard-agent daemon (nftlb REST API)", () => {
   });
 
   it("bad requests answer 400/404/405/413 with a located message and change nothing", async () => {
-    const before = { api: (await api().getFarms()).text, ruleset: await listRuleset(lab), state: readFileSync(join(stateDir, "state.json"), "utf8") };
+    const before = { api: (await api().getFarms()).text, ruleset: await listRuleset(lab), state: stateFiles(stateDir) };
 
     const v6 = await api().post({ farms: [{ name: "web", backends: [{ name: "b6", "ip-addr": "2001:db8:2::11" }] }] });
     expect(v6.status).toBe(400);
@@ -134,7 +137,7 @@ describe("switchyard-agent daemon (nftlb REST API)", () => {
 
     expect((await api().getFarms()).text).toBe(before.api);
     expect(await listRuleset(lab)).toBe(before.ruleset);
-    expect(readFileSync(join(stateDir, "state.json"), "utf8")).toBe(before.state);
+    expect(stateFiles(stateDir)).toBe(before.state);
   });
 
   it("DELETE removes a backend; traffic follows", async () => {

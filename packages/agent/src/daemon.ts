@@ -133,7 +133,7 @@ export class Daemon {
     await this.farms.idle();
     await this.managed?.idle();
     this.refiller?.close();
-    await this.stateDir.flush();
+    await this.stateDir.close();
   }
 
   private async startInOrder(): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,9 @@ import { createLab, type Lab } from "@switchyard/netlab";
 import { irHash } from "./managed/schema.ts";
 import { backendAddrs, listRuleset } from "./testing/agent-in-lab.ts";
 import { runAgentToExit, startAgent, type ApiResponse, type RunningAgent } from "./testing/agent-client.ts";
+
+/** Everything the state dir holds: the snapshot and the journal (a refused change must touch neither). */
+const stateFiles = (dir: string) => ["state.json", "journal.ndjson"].map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8") : "")).join("\n--\n");
 
 // Managed mode as the control plane drives it: rulesets PUT with revisions to a real agent in
 // the balancer namespace, real nft, real connections from the client namespace; then a
@@ -117,13 +120,13 @@ describe("switchyard-agent --managed", () => {
   it("a bad token is 401; a hash mismatch is 400 and changes nothing", async () => {
     const bad = await call("GET", "/v1/status", undefined, "x".repeat(40));
     expect([bad.status, bad.body]).toEqual([401, { error: "the token is not valid" }]);
-    const before = { ruleset: await listRuleset(lab), state: readFileSync(join(stateDir, "state.json"), "utf8") };
+    const before = { ruleset: await listRuleset(lab), state: stateFiles(stateDir) };
     const mismatch = await call("PUT", "/v1/ruleset", { revision: 3, hash: irHash(irWith("up")), ir: irWith("down") });
     expect([mismatch.status, mismatch.body]).toEqual([400, { error: expect.stringMatching(/^hash mismatch/) }]);
     const unauthorized = await call("PUT", "/v1/ruleset", { revision: 3, hash: irHash(irWith("down")), ir: irWith("down") }, "y".repeat(40));
     expect(unauthorized.status).toBe(401);
     expect(await listRuleset(lab)).toBe(before.ruleset);
-    expect(readFileSync(join(stateDir, "state.json"), "utf8")).toBe(before.state);
+    expect(stateFiles(stateDir)).toBe(before.state);
   });
 
   it("the nftlb API refuses changes with 409 naming the control plane; metrics and facts answer", async () => {

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRuleset, parseConfig, type IrRuleset } from "@switchyard/core";
 import { createLab, type Lab } from "@switchyard/netlab";
 import { irHash } from "./schema.ts";
+import { StateDir } from "../state/state-dir.ts";
 import { backendAddrs } from "../testing/agent-in-lab.ts";
 import { startAgent, type RunningAgent } from "../testing/agent-client.ts";
 import { addForeignTables, listForeignTables } from "../testing/foreign-tables.ts";
@@ -44,8 +45,12 @@ async function ours(): Promise<string> {
   return run.code === 0 ? run.stdout : `(no table: ${run.stderr.trim()})`;
 }
 
-const savedRevision = (): number =>
-  (JSON.parse(readFileSync(join(dir, "state", "state.json"), "utf8")) as { managed: { revision: number } }).managed.revision;
+/** The revision the state dir holds (snapshot and journal), read as the agent reads it at start. */
+async function savedRevision(): Promise<number> {
+  const state = await new StateDir(join(dir, "state")).load();
+  if (state?.managed === undefined) throw new Error("the state dir holds no managed revision");
+  return state.managed.revision;
+}
 
 const start = () => startAgent(lab, { stateDir: join(dir, "state"), args: ["--managed", "--token-file", join(dir, "token"), "--drift-interval", "0"] }, 60_000);
 const put = (revision: number, ir: IrRuleset) => agent!.client.managed("PUT", "/v1/ruleset", TOKEN, { revision, hash: irHash(ir), ir });
@@ -92,7 +97,7 @@ describe("kill -9 during an apply", () => {
       const kernel = await ours();
       const inKernel = kernel === listings.get(next % 2) ? next : kernel === listings.get(revision % 2) ? revision : null;
       expect(inKernel, `kill ${kill}: the kernel holds neither the old nor the new ruleset:\n${kernel.slice(0, 2000)}`).not.toBeNull();
-      const saved = savedRevision();
+      const saved = await savedRevision();
       expect([revision, next]).toContain(saved);
       // The agent saves after the kernel took the rules: saved new ⇒ kernel new.
       if (saved === next) expect(inKernel).toBe(next);

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRuleset, parseConfig, type IrRuleset } from "@switchyard/core";
 import { createLab, type Lab } from "@switchyard/netlab";
 import { irHash } from "./schema.ts";
+import { StateDir } from "../state/state-dir.ts";
 import { backendAddrs } from "../testing/agent-in-lab.ts";
 import { startAgent, type RunningAgent } from "../testing/agent-client.ts";
 import { addForeignTables, listForeignTables } from "../testing/foreign-tables.ts";
@@ -154,8 +155,7 @@ describe("a managed agent under hostile rulesets", () => {
 
     const status = (await agent.client.managed("GET", "/v1/status", TOKEN)).body as { appliedRevision: number };
     expect(status.appliedRevision).toBe(revision);
-    const state = JSON.parse(readFileSync(join(dir, "state", "state.json"), "utf8")) as { managed: { revision: number } };
-    expect(state.managed.revision).toBe(revision);
+    expect((await new StateDir(join(dir, "state")).load())?.managed?.revision).toBe(revision);
     const tally = await lab.connect({ target: VIP, port: 80, proto: "tcp", count: 20 });
     expect(tally.failed).toBe(0);
   });

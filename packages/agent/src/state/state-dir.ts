@@ -1,14 +1,36 @@
-import { mkdir, open, readdir, readFile, rename, stat, unlink, chmod } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, stat, unlink, chmod, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { formatIssue, IrRulesetSchema, safeParseConfig, toNftlb, type Config, type IrRuleset } from "@switchyard/core";
+import {
+  diffIr,
+  diffNamed,
+  farmToNftlb,
+  formatIssue,
+  IrRulesetSchema,
+  patchIr,
+  patchNamed,
+  safeParseConfig,
+  toNftlb,
+  type Config,
+  type IrPatch,
+  type IrRuleset,
+  type NamedListPatch,
+  type NftlbFarm,
+} from "@switchyard/core";
 import { SerialQueue } from "../serial-queue.ts";
 
 // The agent's local state: what it last applied, so that a restart puts the same rules back
-// before it serves anything. One file, replaced atomically through one writer queue.
+// before it serves anything. A snapshot (state.json, replaced atomically) and a journal of
+// the changes since (journal.ndjson, one line per save, appended and fsynced): at 10,000 farms
+// a snapshot is 9 MB and 45 ms to write; a one-backend change is a line of a few hundred bytes.
+// Every SNAPSHOT_EVERY lines (or JOURNAL_MAX_BYTES) a new snapshot starts a new generation;
+// journal lines carry theirs, so that lines of an older generation are never replayed.
 
 export const STATE_FILE = "state.json";
+export const JOURNAL_FILE = "journal.ndjson";
 export const STATE_VERSION = 1;
+export const SNAPSHOT_EVERY = 200;
+export const JOURNAL_MAX_BYTES = 8 * 1024 * 1024;
 
 /** What the agent last applied: the config it came from (standalone mode) and the ruleset. */
 export interface AgentState {
@@ -32,7 +54,29 @@ const StateFileSchema = z.strictObject({
   appliedAt: z.string(),
   // Added with managed mode; optional so that files written before it stay readable.
   managed: z.strictObject({ revision: z.number().int().min(1), hash: z.string() }).optional(),
+  // Added with the journal: files without it are generation 0 and have no journal lines.
+  generation: z.number().int().min(0).optional(),
 });
+
+/** One save, as a journal line records it: what changed since the save before. */
+interface StatePatch {
+  appliedAt: string;
+  managed: ManagedRevision | null;
+  farms?: NamedListPatch<NftlbFarm>;
+  ir?: IrPatch;
+}
+
+interface JournalLine {
+  generation: number;
+  seq: number;
+  patch: StatePatch;
+}
+
+/** The state as saved: the config in nftlb's form (what the files hold) beside the model. */
+interface Saved {
+  state: AgentState;
+  farms: NftlbFarm[];
+}
 
 /** The state dir cannot be used: unreadable, corrupt, of another version, not a directory. */
 export class StateError extends Error {
@@ -82,10 +126,18 @@ export async function writeFileAtomic(dir: string, name: string, data: string): 
 
 export class StateDir {
   readonly file: string;
+  readonly journalFile: string;
   private readonly writes = new SerialQueue();
+  /** What the files hold now; null until loaded or saved (the next save is then a snapshot). */
+  private saved: Saved | null = null;
+  private generation = 0;
+  private seq = 0;
+  private journalBytes = 0;
+  private journal: FileHandle | null = null;
 
   constructor(readonly dir: string) {
     this.file = join(dir, STATE_FILE);
+    this.journalFile = join(dir, JOURNAL_FILE);
   }
 
   /**
@@ -107,7 +159,7 @@ export class StateDir {
     }
   }
 
-  /** The last saved state, or null when none was ever saved. Anything unreadable throws. */
+  /** The last saved state (snapshot and journal), or null when none was ever saved. Anything unreadable throws. */
   async load(): Promise<AgentState | null> {
     let text: string;
     try {
@@ -127,26 +179,152 @@ export class StateDir {
       const issue = parsed.error.issues[0];
       throw new StateError(this.file, `the state file is corrupt (${issue ? `${issue.path.join(".") || "top level"}: ${issue.message}` : "invalid"})${KEEP_RULES}`);
     }
-    const config = safeParseConfig(parsed.data.config);
+    const generation = parsed.data.generation ?? 0;
+    let farms = ((parsed.data.config as { farms?: unknown } | null)?.farms ?? []) as NftlbFarm[];
+    let ir = parsed.data.ir;
+    let appliedAt = parsed.data.appliedAt;
+    let managed = parsed.data.managed ?? null;
+    const lines = await this.readJournal(generation);
+    for (const { patch, seq } of lines) {
+      try {
+        if (patch.farms !== undefined) farms = patchNamed(farms as (NftlbFarm & { name: string })[], patch.farms as NamedListPatch<NftlbFarm & { name: string }>, "farm");
+        if (patch.ir !== undefined) ir = patchIr(ir, patch.ir);
+      } catch (error) {
+        throw new StateError(this.journalFile, `journal line ${seq} does not fit the state before it (${describe(error)})${KEEP_RULES}`);
+      }
+      appliedAt = patch.appliedAt;
+      managed = patch.managed;
+    }
+    const config = safeParseConfig({ farms });
     if (!config.ok) {
       throw new StateError(this.file, `the state file's config is invalid: ${config.issues.map(formatIssue).join("; ")}${KEEP_RULES}`);
     }
-    const state: AgentState = { config: config.config, ir: parsed.data.ir, appliedAt: parsed.data.appliedAt };
-    if (parsed.data.managed !== undefined) state.managed = parsed.data.managed;
+    if (lines.length > 0) {
+      const checked = IrRulesetSchema.safeParse(ir);
+      if (!checked.success) throw new StateError(this.journalFile, `the journal leads to an invalid ruleset${KEEP_RULES}`);
+    }
+    const state: AgentState = { config: config.config, ir, appliedAt };
+    if (managed !== null) state.managed = managed;
+    this.saved = { state, farms };
+    this.generation = generation;
+    this.seq = lines.length;
     return state;
   }
 
-  /** Queues a save; saves happen one at a time, in order. */
+  /**
+   * The journal lines of `generation`, in order. A last line cut short by a crash is the save
+   * that never completed (nobody was told it did): it is dropped, and cut off the file so
+   * that the next line starts clean. Anything else that does not read is corruption.
+   */
+  private async readJournal(generation: number): Promise<JournalLine[]> {
+    let text: string;
+    try {
+      text = await readFile(this.journalFile, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw new StateError(this.journalFile, `cannot read the journal: ${describe(error)}`);
+    }
+    const out: JournalLine[] = [];
+    let offset = 0;
+    let complete = 0;
+    while (offset < text.length) {
+      const end = text.indexOf("\n", offset);
+      if (end < 0) break; // no newline: a write cut short; dropped below
+      const lineText = text.slice(offset, end);
+      let line: JournalLine;
+      try {
+        line = JSON.parse(lineText) as JournalLine;
+      } catch {
+        throw new StateError(this.journalFile, `the journal is corrupt at byte ${Buffer.byteLength(text.slice(0, offset))}${KEEP_RULES}`);
+      }
+      offset = end + 1;
+      complete = offset;
+      if (line.generation !== generation) continue; // written before the snapshot: already in it
+      if (line.seq !== out.length + 1) throw new StateError(this.journalFile, `the journal skips from line ${out.length} to ${line.seq}${KEEP_RULES}`);
+      out.push(line);
+    }
+    const bytes = Buffer.byteLength(text.slice(0, complete));
+    if (complete < text.length) {
+      const file = await open(this.journalFile, "r+");
+      try {
+        await file.truncate(bytes);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+    }
+    this.journalBytes = bytes;
+    return out;
+  }
+
+  /** Queues a save; saves happen one at a time, in order. Resolves once it is on disk. */
   save(state: AgentState): Promise<void> {
-    const file = { version: STATE_VERSION, config: toNftlb(state.config), ir: state.ir, appliedAt: state.appliedAt, managed: state.managed };
-    const text = `${JSON.stringify(file, null, 2)}\n`;
-    return this.writes.run(() => writeFileAtomic(this.dir, STATE_FILE, text));
+    return this.writes.run(async () => {
+      const saved = this.saved;
+      if (saved === null || this.seq >= SNAPSHOT_EVERY || this.journalBytes >= JOURNAL_MAX_BYTES) return this.snapshot(state);
+      const { patch, farms } = diffState(saved, state);
+      const line = `${JSON.stringify({ generation: this.generation, seq: this.seq + 1, patch } satisfies JournalLine)}\n`;
+      // A change as large as a tenth of the journal's budget is cheaper as a snapshot.
+      if (line.length > JOURNAL_MAX_BYTES / 10) return this.snapshot(state);
+      this.journal ??= await open(this.journalFile, "a", 0o600);
+      await this.journal.write(line);
+      await this.journal.datasync();
+      this.seq++;
+      this.journalBytes += Buffer.byteLength(line);
+      this.saved = { state, farms };
+    });
+  }
+
+  /** The whole state in state.json, as a new generation; the journal starts over. */
+  private async snapshot(state: AgentState): Promise<void> {
+    const farms = toNftlb(state.config).farms;
+    const generation = this.generation + 1;
+    const file = { version: STATE_VERSION, generation, config: { farms }, ir: state.ir, appliedAt: state.appliedAt, managed: state.managed };
+    await writeFileAtomic(this.dir, STATE_FILE, `${JSON.stringify(file)}\n`);
+    // Lines of the old generation are ignored from now on; emptying the file only saves space.
+    await this.journal?.close();
+    this.journal = await open(this.journalFile, "w", 0o600);
+    await this.journal.sync();
+    this.generation = generation;
+    this.seq = 0;
+    this.journalBytes = 0;
+    this.saved = { state, farms };
   }
 
   /** Waits for every queued save. */
   flush(): Promise<void> {
     return this.writes.idle();
   }
+
+  /** Waits for the queued saves and closes the journal. */
+  async close(): Promise<void> {
+    await this.writes.idle();
+    await this.journal?.close();
+    this.journal = null;
+  }
+}
+
+/** What changed from the saved state to `state`: farms by name (unchanged farms are the same objects), the IR by diffIr. */
+function diffState(saved: Saved, state: AgentState): { patch: StatePatch; farms: NftlbFarm[] } {
+  const before = saved.state.config.farms;
+  const after = state.config.farms;
+  const modelPatch = diffNamed(before, after, (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b));
+  let farms = saved.farms;
+  const patch: StatePatch = { appliedAt: state.appliedAt, managed: state.managed ?? null };
+  if (modelPatch !== undefined) {
+    const farmsPatch: NamedListPatch<NftlbFarm & { name: string }> = {
+      ...(modelPatch.put ? { put: modelPatch.put.map((f) => farmToNftlb(f) as NftlbFarm & { name: string }) } : {}),
+      ...(modelPatch.remove ? { remove: modelPatch.remove } : {}),
+      ...(modelPatch.order ? { order: modelPatch.order } : {}),
+    };
+    patch.farms = farmsPatch;
+    farms = patchNamed(saved.farms as (NftlbFarm & { name: string })[], farmsPatch, "farm");
+  }
+  if (saved.state.ir !== state.ir) {
+    const irPatch = diffIr(saved.state.ir, state.ir);
+    if (irPatch.tables.length > 0 || irPatch.order !== undefined) patch.ir = irPatch;
+  }
+  return { patch, farms };
 }
 
 function describe(error: unknown): string {

@@ -272,6 +272,20 @@ export function crossFarmIssues(config: Config): z.core.$ZodIssue[] {
   return issues;
 }
 
+const claimsMemo = new WeakMap<Farm, { ports: ReturnType<typeof parsePorts>; keys: [addr: string, key: string][] }>();
+
+/** A farm's parsed ports and its service keys; memoized per farm object (the agent keeps unchanged farms' objects). */
+function claimsOf(farm: Farm): { ports: ReturnType<typeof parsePorts>; keys: [addr: string, key: string][] } {
+  let claims = claimsMemo.get(farm);
+  if (claims === undefined) {
+    const addrs = [farm["virtual-addr"], ...(farm["virtual-addr6"] ? [farm["virtual-addr6"]] : [])];
+    const kind = farm["virtual-ports"] === "" ? "*" : "ports";
+    claims = { ports: parsePorts(farm["virtual-ports"]), keys: addrs.map((addr) => [addr, `${farm.protocol} ${addr} ${kind}`]) };
+    claimsMemo.set(farm, claims);
+  }
+  return claims;
+}
+
 function checkConfig(config: Config, ctx: Ctx): void {
   const byName = new Map<string, number>();
   config.farms.forEach((farm, i) => {
@@ -285,10 +299,8 @@ function checkConfig(config: Config, ctx: Ctx): void {
   // own, less specific map, so the more specific farm wins there and nothing conflicts.
   const claims = new Map<string, { farm: string; ports: ReturnType<typeof parsePorts> }[]>();
   config.farms.forEach((farm, i) => {
-    const addrs = [farm["virtual-addr"], ...(farm["virtual-addr6"] ? [farm["virtual-addr6"]] : [])];
-    const ports = parsePorts(farm["virtual-ports"]);
-    for (const addr of addrs) {
-      const key = `${farm.protocol} ${addr} ${farm["virtual-ports"] === "" ? "*" : "ports"}`;
+    const { ports, keys } = claimsOf(farm);
+    for (const [addr, key] of keys) {
       const others = claims.get(key) ?? [];
       for (const other of others) {
         const overlap =

@@ -48,7 +48,8 @@ function impliedOrder(before: readonly string[], after: readonly string[], remov
 
 const sameNames = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((n, i) => n === b[i]);
 
-function diffNamed<T extends { name: string }>(before: readonly T[], after: readonly T[], same: (a: T, b: T) => boolean): NamedListPatch<T> | undefined {
+/** How a list of named things became another: put (by identity or `same`), removed, reordered. */
+export function diffNamed<T extends { name: string }>(before: readonly T[], after: readonly T[], same: (a: T, b: T) => boolean): NamedListPatch<T> | undefined {
   const old = new Map(before.map((x) => [x.name, x]));
   const names = new Set(after.map((x) => x.name));
   const put = after.filter((x) => {
@@ -118,10 +119,11 @@ export function diffIr(from: IrRuleset, to: IrRuleset): IrPatch {
   return sameNames(implied, finalOrder) ? { tables } : { tables, order: finalOrder };
 }
 
-function patchNamed<T extends { name: string }>(list: readonly T[], patch: NamedListPatch<T> | undefined, what: string): T[] {
+/** `list` with a NamedListPatch applied; throws when it does not fit. */
+export function patchNamed<T extends { name: string }>(list: readonly T[], patch: NamedListPatch<T> | undefined, what: string): T[] {
   if (patch === undefined) return [...list];
   const removed = new Set(patch.remove ?? []);
-  for (const name of removed) if (!list.some((x) => x.name === name)) throw new Error(`ir patch: cannot remove ${what} ${name}: there is none`);
+  for (const name of removed) if (!list.some((x) => x.name === name)) throw new Error(`cannot remove ${what} ${name}: there is none`);
   const out = list.filter((x) => !removed.has(x.name));
   const index = new Map(out.map((x, i) => [x.name, i]));
   for (const x of patch.put ?? []) {
@@ -133,10 +135,10 @@ function patchNamed<T extends { name: string }>(list: readonly T[], patch: Named
   }
   if (patch.order === undefined) return out;
   const byName = new Map(out.map((x) => [x.name, x]));
-  if (patch.order.length !== out.length) throw new Error(`ir patch: the ${what} order names ${patch.order.length}, there are ${out.length}`);
+  if (patch.order.length !== out.length) throw new Error(`the ${what} order names ${patch.order.length}, there are ${out.length}`);
   return patch.order.map((name) => {
     const x = byName.get(name);
-    if (x === undefined) throw new Error(`ir patch: the ${what} order names ${name}, which is not there`);
+    if (x === undefined) throw new Error(`the ${what} order names ${name}, which is not there`);
     return x;
   });
 }
