@@ -37,7 +37,18 @@ const sameMapType = (a: IrMap, b: IrMap): boolean => a.key === b.key && a.interv
 // Identity first: core's builder hands back the same chain object for a farm that did not change.
 const sameRules = (a: readonly string[], b: readonly string[]): boolean => a === b || (a.length === b.length && a.every((rule, i) => rule === b[i]));
 
-const byName = <T extends { name: string }>(items: readonly T[]): Map<string, T> => new Map(items.map((item) => [item.name, item]));
+// IR lists are never edited in place, so an index by name is kept with the list: the IR
+// planned *to* now is the one planned *from* next time.
+const nameIndexes = new WeakMap<readonly { name: string }[], Map<string, unknown>>();
+
+function byName<T extends { name: string }>(items: readonly T[]): Map<string, T> {
+  let index = nameIndexes.get(items) as Map<string, T> | undefined;
+  if (index === undefined) {
+    index = new Map(items.map((item) => [item.name, item]));
+    nameIndexes.set(items, index);
+  }
+  return index;
+}
 
 /** The phases of one transaction, in the order nft and the kernel accept them (see planDelta). */
 class Plan {

@@ -50,6 +50,11 @@ const sameNames = (a: readonly string[], b: readonly string[]) => a.length === b
 
 /** How a list of named things became another: put (by identity or `same`), removed, reordered. */
 export function diffNamed<T extends { name: string }>(before: readonly T[], after: readonly T[], same: (a: T, b: T) => boolean): NamedListPatch<T> | undefined {
+  if (before.length === after.length && before.every((x, i) => x.name === after[i]?.name)) {
+    // The common case (things changed in place, none added, removed or moved): no index needed.
+    const put = after.filter((x, i) => !same(before[i] as T, x));
+    return put.length === 0 ? undefined : { put };
+  }
   const old = new Map(before.map((x) => [x.name, x]));
   const names = new Set(after.map((x) => x.name));
   const put = after.filter((x) => {
