@@ -1,5 +1,6 @@
 export * from "./model/address.ts";
 export * from "./model/farm.ts";
+export * from "./model/config-diff.ts";
 export * from "./model/issues.ts";
 export * from "./model/ports.ts";
 export * from "./nftlb/codec.ts";
@@ -11,3 +12,5 @@ export * from "./ruleset/guard.ts";
 export * from "./ruleset/ir.ts";
 export * from "./ruleset/ir-patch.ts";
 export * from "./ruleset/render.ts";
+export * from "./wire/canonical.ts";
+export * from "./wire/ruleset-request.ts";

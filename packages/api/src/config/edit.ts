@@ -1,0 +1,67 @@
+import { farmToNftlb, safeReplaceFarms, type Config, type NftlbFarm } from "@switchyard/core";
+import { TRPCError } from "@trpc/server";
+import { invalid, notFound } from "../errors.ts";
+
+// Edits of the desired config, in nftlb's terms (a farm or backend given as nftlb attributes,
+// strings or numbers), each checked by core's schemas exactly as the agent checks a config.
+
+type Raw = Record<string, unknown>;
+
+const own = (target: Raw, key: string, value: unknown) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+
+function replaceFarm(current: Config, index: number, raw: Raw): Config {
+  const parsed = safeReplaceFarms(current, [{ index, raw }]);
+  if (!parsed.ok) throw invalid(parsed.issues);
+  return parsed.config;
+}
+
+function indexOf(current: Config, name: string): number {
+  const index = current.farms.findIndex((f) => f.name === name);
+  if (index < 0) throw notFound(`farm "${name}": no such farm`);
+  return index;
+}
+
+export function createFarm(current: Config, farm: Raw): Config {
+  if (typeof farm.name === "string" && current.farms.some((f) => f.name === farm.name)) {
+    throw new TRPCError({ code: "CONFLICT", message: `farm "${farm.name}": a farm of that name exists` });
+  }
+  return replaceFarm(current, current.farms.length, farm);
+}
+
+/** Sets the given attributes of a farm (not its backends); the others keep their values. */
+export function updateFarm(current: Config, name: string, attributes: Raw): Config {
+  const index = indexOf(current, name);
+  const raw = farmToNftlb(current.farms[index] as Config["farms"][number]) as unknown as Raw;
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key === "backends") throw invalid([{ farm: name, field: "backends", message: "change backends one by one (backends.upsert, backends.remove)" }]);
+    own(raw, key, value);
+  }
+  return replaceFarm(current, index, raw);
+}
+
+export function removeFarm(current: Config, name: string): Config {
+  const index = indexOf(current, name);
+  return { farms: current.farms.filter((_, i) => i !== index) };
+}
+
+/** Adds a backend, or sets the given attributes of the one of that name. */
+export function upsertBackend(current: Config, farmName: string, backend: Raw): Config {
+  const index = indexOf(current, farmName);
+  const raw = farmToNftlb(current.farms[index] as Config["farms"][number]) as NftlbFarm & { backends: Raw[] };
+  const name = backend.name;
+  if (typeof name !== "string" || name === "") throw invalid([{ farm: farmName, backend: "#new", field: "name", message: "is required" }]);
+  let target = raw.backends.find((b) => b.name === name);
+  if (target === undefined) {
+    target = {};
+    raw.backends.push(target);
+  }
+  for (const [key, value] of Object.entries(backend)) own(target, key, value);
+  return replaceFarm(current, index, raw as unknown as Raw);
+}
+
+export function removeBackend(current: Config, farmName: string, name: string): Config {
+  const index = indexOf(current, farmName);
+  const farm = current.farms[index] as Config["farms"][number];
+  if (!farm.backends.some((b) => b.name === name)) throw notFound(`farm "${farmName}", backend "${name}": no such backend`);
+  return { farms: current.farms.map((f, i) => (i === index ? { ...farm, backends: farm.backends.filter((b) => b.name !== name) } : f)) };
+}

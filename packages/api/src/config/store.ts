@@ -1,0 +1,69 @@
+import {
+  canonicalJson,
+  farmToNftlb,
+  safeParseConfig,
+  sha256Hex,
+  toNftlb,
+  type Config,
+  type ConfigDiff,
+  type Farm,
+  type NftlbFarm,
+} from "@switchyard/core";
+import type { Prisma } from "@switchyard/db";
+
+// The desired config as the database keeps it: a Farm row per farm (its nftlb attributes as
+// canonical JSON, backends aside) and a Backend row per backend (in order). Farms come back in
+// the order they were created.
+
+export type Tx = Prisma.TransactionClient;
+
+export async function loadConfig(tx: Tx): Promise<Config> {
+  const rows = await tx.farm.findMany({ orderBy: { id: "asc" }, include: { backends: { orderBy: { position: "asc" } } } });
+  const farms = rows.map((row) => ({ ...(JSON.parse(row.config) as object), backends: row.backends.map((b) => JSON.parse(b.config) as object) }));
+  const parsed = safeParseConfig({ farms });
+  // The database only ever receives configs that passed this same check.
+  if (!parsed.ok) throw new Error(`the stored config is invalid: ${parsed.issues.map((i) => `${i.farm ?? ""} ${i.field}: ${i.message}`).join("; ")}`);
+  return parsed.config;
+}
+
+/** What a Revision keeps: the whole config in nftlb's form, as canonical JSON, and its hash. */
+export function snapshotOf(config: Config): { snapshot: string; hash: string } {
+  const snapshot = canonicalJson(toNftlb(config));
+  return { snapshot, hash: sha256Hex(snapshot) };
+}
+
+export function configOfSnapshot(snapshot: string): Config {
+  const parsed = safeParseConfig(JSON.parse(snapshot));
+  if (!parsed.ok) throw new Error("a stored revision is invalid");
+  return parsed.config;
+}
+
+function farmColumns(farm: Farm): { config: string; backends: string[] } {
+  const { backends, ...attributes } = farmToNftlb(farm) as NftlbFarm & { backends: object[] };
+  return { config: canonicalJson(attributes), backends: backends.map((b) => canonicalJson(b)) };
+}
+
+/** Writes the farms `diff` names as they are in `config`, marked as changed by `revision`. */
+export async function writeFarms(tx: Tx, config: Config, diff: ConfigDiff, revision: number): Promise<void> {
+  const byName = new Map(config.farms.map((f) => [f.name, f]));
+  for (const change of diff.farms) {
+    if (change.change === "removed") {
+      await tx.farm.delete({ where: { name: change.name } });
+      continue;
+    }
+    const farm = byName.get(change.name);
+    if (farm === undefined) throw new Error(`writeFarms: farm ${change.name} is not in the new config`);
+    const columns = farmColumns(farm);
+    const row = await tx.farm.upsert({
+      where: { name: farm.name },
+      create: { name: farm.name, config: columns.config, updatedRevision: revision },
+      update: { config: columns.config, updatedRevision: revision },
+    });
+    await tx.backend.deleteMany({ where: { farmId: row.id } });
+    if (columns.backends.length > 0) {
+      await tx.backend.createMany({
+        data: columns.backends.map((config, position) => ({ farmId: row.id, name: farm.backends[position]?.name ?? "", config, position })),
+      });
+    }
+  }
+}

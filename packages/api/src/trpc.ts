@@ -1,0 +1,46 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { Database, Role } from "@switchyard/db";
+import { ChangeRefused } from "./errors.ts";
+
+// The procedures every router builds on. No procedure answers without an actor (a signed-in
+// user or an API token's owner), and each says the least role it needs.
+
+/** Who is asking: a user, or the owner of an API token (at the token's role). */
+export interface Actor {
+  id: number | null;
+  name: string;
+  role: Role;
+}
+
+export interface Context {
+  db: Database;
+  actor: Actor | null;
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    // Field-level reasons travel to the client as data, so that a form can put each under its field.
+    const cause = error.cause;
+    return { ...shape, data: { ...shape.data, ...(cause instanceof ChangeRefused ? { issues: cause.issues, conflict: cause.conflict ?? null } : {}) } };
+  },
+});
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+const requireRole = (least: Role) =>
+  t.middleware(({ ctx, next }) => {
+    if (ctx.actor === null) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in or present an API token" });
+    if (RANK[ctx.actor.role] < RANK[least]) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `${ctx.actor.name} is ${ctx.actor.role}; this needs ${least} or more` });
+    }
+    return next({ ctx: { ...ctx, actor: ctx.actor } });
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+/** Reads: any signed-in role. */
+export const viewerProcedure = t.procedure.use(requireRole("viewer"));
+/** Farms, backends, deploys, rollbacks. */
+export const operatorProcedure = t.procedure.use(requireRole("operator"));
+/** Users, tokens, nodes. */
+export const adminProcedure = t.procedure.use(requireRole("admin"));
