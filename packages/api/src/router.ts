@@ -1,4 +1,6 @@
 import { backendsRouter } from "./routers/backends.ts";
+import { deploymentsRouter } from "./routers/deployments.ts";
+import { nodesRouter } from "./routers/nodes.ts";
 import { farmsRouter } from "./routers/farms.ts";
 import { revisionsRouter } from "./routers/revisions.ts";
 import { createCallerFactory, router } from "./trpc.ts";
@@ -7,6 +9,8 @@ export const appRouter = router({
   farms: farmsRouter,
   backends: backendsRouter,
   revisions: revisionsRouter,
+  nodes: nodesRouter,
+  deployments: deploymentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Database, Role } from "@switchyard/db";
+import type { Deployer } from "./deploy/deployer.ts";
 import { ChangeRefused } from "./errors.ts";
 
 // The procedures every router builds on. No procedure answers without an actor (a signed-in
@@ -15,6 +16,10 @@ export interface Actor {
 export interface Context {
   db: Database;
   actor: Actor | null;
+  /** Deploys after each change; absent where nothing is deployed (tests of the change pipeline). */
+  deployer?: Deployer;
+  /** This control plane's URL, as agents are told (--control-plane). */
+  publicUrl?: string;
 }
 
 const t = initTRPC.context<Context>().create({

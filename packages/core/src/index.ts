@@ -14,3 +14,4 @@ export * from "./ruleset/ir-patch.ts";
 export * from "./ruleset/render.ts";
 export * from "./wire/canonical.ts";
 export * from "./wire/ruleset-request.ts";
+export * from "./wire/host-facts.ts";

@@ -9,6 +9,7 @@ export type {
   HoldReport,
   HoldSession,
   Host,
+  HostLink,
   Lab,
   LabOptions,
   ServerOptions,

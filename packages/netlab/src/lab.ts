@@ -5,7 +5,8 @@ import { startServers } from "./servers.ts";
 import { addAddress, addPeer, assertOwn, buildTopology, type LabContext, type Topology } from "./topology.ts";
 import { connect } from "./traffic.ts";
 import { hold } from "./holding.ts";
-import type { Balancer, ConnectOptions, ExecOptions, ExecResult, HoldOptions, HoldSession, Host, Lab, LabOptions, ServerOptions, Tally } from "./types.ts";
+import { linkHost } from "./host-link.ts";
+import type { Balancer, ConnectOptions, ExecOptions, ExecResult, HoldOptions, HoldSession, Host, HostLink, Lab, LabOptions, ServerOptions, Tally } from "./types.ts";
 
 class NetLab implements Lab {
   readonly prefix: string;
@@ -33,6 +34,10 @@ class NetLab implements Lab {
 
   addPeer(name: string, ipv4: string[], ipv6: string[]): Promise<Host> {
     return addPeer(this.#ctx, this.#topo, name, ipv4, ipv6);
+  }
+
+  linkHost(): Promise<HostLink> {
+    return linkHost(this.#ctx, this.#topo);
   }
 
   addAddress(host: Host, addr: string, dev?: string): Promise<void> {

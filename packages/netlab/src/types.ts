@@ -15,6 +15,14 @@ export interface Balancer extends Host {
   backendMac: string;
 }
 
+export interface HostLink {
+  /** The host's end, in the host's namespace. */
+  hostAddr: string;
+  /** The balancer's end (interface mgmt0 in the balancer namespace). */
+  balancerAddr: string;
+  hostIface: string;
+}
+
 export interface LabOptions {
   /** N backend namespaces b1..bN (0..100). */
   backends: number;
@@ -94,6 +102,8 @@ export interface Lab {
   exec(ns: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** An extra host on the backend bridge whose default routes go via the balancer. */
   addPeer(name: string, ipv4: string[], ipv6: string[]): Promise<Host>;
+  /** A veth from the host's namespace to the balancer (once per lab): the host reaches the balancer at `balancerAddr`. */
+  linkHost(): Promise<HostLink>;
   /** Adds an address (with or without a prefix length) to a host; on "lo" also arp_ignore=1/arp_announce=2. */
   addAddress(host: Host, addr: string, dev?: string): Promise<void>;
   startServers(opts: ServerOptions): Promise<void>;

@@ -1,31 +1,13 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import type { HostFacts, HostInterface, HostNeighbour } from "@switchyard/core";
 
 // What the control plane needs to render dsr farms for this host: its interfaces (name,
 // MAC, addresses) and its neighbour table (IP → MAC), read with iproute2's JSON output.
 
 const run = promisify(execFile);
 
-export interface HostInterface {
-  name: string;
-  /** null for interfaces without a link-layer address (tunnels). */
-  mac: string | null;
-  /** "198.18.0.1/24", "2001:db8::1/64", ... */
-  addresses: string[];
-}
-
-export interface HostNeighbour {
-  ip: string;
-  mac: string | null;
-  dev: string;
-  /** iproute2's states joined with ",", e.g. "REACHABLE" or "STALE". */
-  state: string;
-}
-
-export interface HostFacts {
-  interfaces: HostInterface[];
-  neighbours: HostNeighbour[];
-}
+export type { HostFacts, HostInterface, HostNeighbour } from "@switchyard/core";
 
 interface AddrEntry {
   ifname?: string;

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { diffConfigs, farmToNftlb, canonicalJson, type Config } from "@switchyard/core";
 import type { Database, RevisionKind } from "@switchyard/db";
+import type { Deployer } from "../deploy/deployer.ts";
 import { ChangeRefused } from "../errors.ts";
 import type { Actor } from "../trpc.ts";
 import { loadConfig, snapshotOf, writeFarms, type Tx } from "./store.ts";
@@ -26,8 +27,17 @@ export interface ChangeOutcome {
   config: Config;
 }
 
-/** What a change procedure answers: the revision now current, and whether this change made it. */
-export const committed = ({ revision, changed }: ChangeOutcome) => ({ revision, changed });
+/**
+ * What a change procedure answers: the revision now current, and whether this change made it.
+ * A change that made a revision starts a deploy of it; the answer does not wait for the nodes
+ * (their progress is in deployments), and a deploy's failure is recorded there, not thrown here.
+ */
+export const committed =
+  (deployer: Deployer | undefined) =>
+  ({ revision, changed }: ChangeOutcome) => {
+    if (changed) void deployer?.deployLatest().catch(() => {});
+    return { revision, changed };
+  };
 
 /** Writes are one at a time per process; SQLite serializes processes (WAL, busy timeout). */
 let tail: Promise<unknown> = Promise.resolve();

@@ -65,3 +65,17 @@ export function removeBackend(current: Config, farmName: string, name: string): 
   if (!farm.backends.some((b) => b.name === name)) throw notFound(`farm "${farmName}", backend "${name}": no such backend`);
   return { farms: current.farms.map((f, i) => (i === index ? { ...farm, backends: farm.backends.filter((b) => b.name !== name) } : f)) };
 }
+
+/** The whole config as it was at a revision, or only one farm of it (added back, or removed when it did not exist then). */
+export function rolledBack(current: Config, target: Config, farm?: string): Config {
+  if (farm === undefined) return target;
+  const then = target.farms.find((f) => f.name === farm);
+  const index = current.farms.findIndex((f) => f.name === farm);
+  if (then === undefined) {
+    if (index < 0) throw notFound(`farm "${farm}": not in the current config nor in that revision`);
+    return { farms: current.farms.filter((_, i) => i !== index) };
+  }
+  const parsed = safeReplaceFarms(current, [{ index: index < 0 ? current.farms.length : index, raw: farmToNftlb(then) }]);
+  if (!parsed.ok) throw invalid(parsed.issues);
+  return parsed.config;
+}

@@ -26,14 +26,14 @@ export const farmsRouter = router({
   }),
 
   create: operatorProcedure.input(z.object({ farm: attributes, ...changeFields })).mutation(({ ctx, input }) =>
-    commitChange(ctx.db, ctx.actor, { ...input, action: "farm.create" }, (current) => createFarm(current, input.farm)).then(committed),
+    commitChange(ctx.db, ctx.actor, { ...input, action: "farm.create" }, (current) => createFarm(current, input.farm)).then(committed(ctx.deployer)),
   ),
 
   update: operatorProcedure.input(z.object({ name: farmName, attributes, ...changeFields })).mutation(({ ctx, input }) =>
-    commitChange(ctx.db, ctx.actor, { ...input, action: "farm.update" }, (current) => updateFarm(current, input.name, input.attributes)).then(committed),
+    commitChange(ctx.db, ctx.actor, { ...input, action: "farm.update" }, (current) => updateFarm(current, input.name, input.attributes)).then(committed(ctx.deployer)),
   ),
 
   remove: operatorProcedure.input(z.object({ name: farmName, ...changeFields })).mutation(({ ctx, input }) =>
-    commitChange(ctx.db, ctx.actor, { ...input, action: "farm.remove" }, (current) => removeFarm(current, input.name)).then(committed),
+    commitChange(ctx.db, ctx.actor, { ...input, action: "farm.remove" }, (current) => removeFarm(current, input.name)).then(committed(ctx.deployer)),
   ),
 });

@@ -1,0 +1,70 @@
+import { HostFactsSchema, type HostFacts, type PutRuleset } from "@switchyard/core";
+import { z } from "zod";
+
+// The control plane's side of the agent's managed API (packages/agent/src/managed/api.ts),
+// over real HTTP with the node's token. Every call has a deadline.
+
+export class AgentCallError extends Error {
+  constructor(
+    message: string,
+    /** The agent's HTTP status, when it answered. */
+    readonly status: number | null,
+  ) {
+    super(message);
+    this.name = "AgentCallError";
+  }
+}
+
+export const AgentStatusSchema = z.object({
+  appliedRevision: z.number().nullable(),
+  appliedHash: z.string().nullable(),
+  lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
+  nftVersion: z.string(),
+  drift: z.object({ drifted: z.boolean().nullable() }).passthrough().nullable().optional(),
+}).passthrough();
+export type AgentStatus = z.output<typeof AgentStatusSchema>;
+
+export interface AgentEndpoint {
+  url: string;
+  token: string;
+}
+
+async function call(endpoint: AgentEndpoint, method: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> {
+  const url = new URL(path, endpoint.url.endsWith("/") ? endpoint.url : `${endpoint.url}/`);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { Authorization: `Bearer ${endpoint.token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? (error.name === "TimeoutError" ? `no answer in ${timeoutMs} ms` : ((error.cause as Error | undefined)?.message ?? error.message)) : String(error);
+    throw new AgentCallError(`${method} ${url.href}: ${reason}`, null);
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AgentCallError(`${method} ${url.href}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`, response.status);
+  }
+  if (!response.ok) {
+    const message = (json as { error?: unknown }).error;
+    throw new AgentCallError(`${method} ${url.href}: HTTP ${response.status}: ${typeof message === "string" ? message : text.slice(0, 500)}`, response.status);
+  }
+  return json;
+}
+
+export async function putRuleset(endpoint: AgentEndpoint, request: PutRuleset, timeoutMs = 60_000): Promise<{ applied: number; changed: boolean }> {
+  return (await call(endpoint, "PUT", "v1/ruleset", request, timeoutMs)) as { applied: number; changed: boolean };
+}
+
+export async function agentStatus(endpoint: AgentEndpoint, timeoutMs = 5_000): Promise<AgentStatus> {
+  return AgentStatusSchema.parse(await call(endpoint, "GET", "v1/status", undefined, timeoutMs));
+}
+
+export async function agentFacts(endpoint: AgentEndpoint, timeoutMs = 5_000): Promise<HostFacts> {
+  return HostFactsSchema.parse(await call(endpoint, "GET", "v1/facts", undefined, timeoutMs));
+}

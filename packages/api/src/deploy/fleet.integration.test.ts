@@ -1,0 +1,146 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAgent, listRuleset, type RunningAgent } from "@switchyard/agent/testing";
+import { createLab, type HostLink, type Lab } from "@switchyard/netlab";
+import { createCaller } from "../router.ts";
+import { scratchDatabase } from "../testing/database.ts";
+import { Deployer } from "./deployer.ts";
+
+// The control plane and a fleet of two load-balancer nodes, each a real agent in its own
+// netlab balancer namespace reached over real HTTP: farms created and changed through the API
+// reach both kernels, traffic follows, rollback restores the old rules, a node that was down
+// catches up, and a refused change touches neither the database nor any node.
+
+const VIP = "198.18.1.100";
+let labs: Lab[] = [];
+let links: HostLink[] = [];
+let dir: string;
+let database: Awaited<ReturnType<typeof scratchDatabase>>;
+let deployer: Deployer;
+const agents: (RunningAgent | undefined)[] = [];
+const tokenFiles: string[] = [];
+
+const api = () => createCaller({ db: database.db, actor: { id: 1, name: "alice", role: "admin" }, deployer, publicUrl: "http://cp.test" });
+
+async function startNode(i: number): Promise<void> {
+  const lab = labs[i] as Lab;
+  agents[i] = await startAgent(lab, {
+    stateDir: join(dir, `state-${i}`),
+    port: 5555,
+    args: ["--managed", "--token-file", tokenFiles[i] ?? "", "-H", links[i]?.balancerAddr ?? "", "--drift-interval", "0"],
+  });
+}
+
+const web = () => ({
+  name: "web",
+  "virtual-addr": VIP,
+  "virtual-ports": "80",
+  scheduler: "rr",
+  backends: (labs[0] as Lab).backends.map((b) => ({ name: b.name, "ip-addr": b.ipv4[0], port: "8080" })),
+});
+
+async function traffic(lab: Lab, count = 20): Promise<Record<string, number>> {
+  const tally = await lab.connect({ target: VIP, port: 80, proto: "tcp", count });
+  expect(tally.failed).toBe(0);
+  return tally.byBackend;
+}
+
+beforeAll(async () => {
+  labs = await Promise.all([createLab({ backends: 2 }), createLab({ backends: 2 })]);
+  await Promise.all(labs.map((lab) => lab.startServers({ tcpPorts: [8080] })));
+  links = await Promise.all(labs.map((lab) => lab.linkHost()));
+  dir = mkdtempSync(join(tmpdir(), "switchyard-fleet-"));
+  database = await scratchDatabase();
+  await database.db.user.create({ data: { username: "alice", passwordHash: "x", role: "admin" } });
+  deployer = new Deployer({ db: database.db, key: randomBytes(32), backoffMs: [100, 300], attempts: 3, timeoutMs: 10_000 });
+  for (const [i, link] of links.entries()) {
+    const added = await api().nodes.add({ name: `lb${i + 1}`, url: `http://${link.balancerAddr}:5555` });
+    expect(added.agentCommand).toContain("--managed --token-file");
+    const file = join(dir, `token-${i}`);
+    writeFileSync(file, `${added.token}\n`, { mode: 0o600 });
+    tokenFiles.push(file);
+    await startNode(i);
+  }
+});
+
+afterAll(async () => {
+  for (const agent of agents) await agent?.stop("SIGKILL");
+  await Promise.all(labs.map((lab) => lab.destroy()));
+  await database?.remove();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("a fleet of two nodes behind the control plane", () => {
+  it("a farm created through the API is deployed to both nodes; real connections through each reach both backends", async () => {
+    expect(await api().farms.create({ farm: web(), message: "web" })).toEqual({ revision: 1, changed: true });
+    const outcomes = await api().deployments.deploy();
+    expect(outcomes.map((o) => [o.node, o.revision, o.status]), JSON.stringify(outcomes)).toEqual([
+      ["lb1", 1, "applied"],
+      ["lb2", 1, "applied"],
+    ]);
+    for (const lab of labs) expect(await traffic(lab)).toEqual({ b1: 10, b2: 10 });
+    const nodes = await api().nodes.list();
+    expect(nodes.map((n) => [n.name, n.appliedRevision, n.upToDate])).toEqual([
+      ["lb1", 1, true],
+      ["lb2", 1, true],
+    ]);
+  });
+
+  it("a backend set down is followed on both nodes; a rollback brings the old rules back as a new revision", async () => {
+    await api().backends.setState({ farm: "web", name: "b2", state: "down", baseRevision: 1 });
+    await api().deployments.deploy();
+    for (const lab of labs) expect(await traffic(lab, 10)).toEqual({ b1: 10 });
+    const before = await listRuleset(labs[0] as Lab);
+
+    expect(await api().revisions.rollback({ to: 1 })).toEqual({ revision: 3, changed: true });
+    await api().deployments.deploy();
+    for (const lab of labs) expect(await traffic(lab)).toEqual({ b1: 10, b2: 10 });
+    expect(await listRuleset(labs[0] as Lab)).not.toBe(before);
+    const three = await api().revisions.get({ number: 3 });
+    expect([three.kind, three.message]).toEqual(["rollback", "rollback to revision 1"]);
+    expect((await api().revisions.diff({ from: 2, to: 3 })).farms[0]?.backends).toEqual([{ name: "b2", change: "changed", fields: [{ field: "state", before: "down", after: "up" }] }]);
+  });
+
+  it("a node that was down fails its deploy, then catches up when it is back", async () => {
+    await agents[1]?.stop("SIGTERM");
+    agents[1] = undefined;
+    await api().backends.setState({ farm: "web", name: "b1", state: "off" });
+    const outcomes = await api().deployments.deploy();
+    expect(outcomes.map((o) => [o.node, o.status])).toEqual([
+      ["lb1", "applied"],
+      ["lb2", "failed"],
+    ]);
+    expect(outcomes[1]?.error).toMatch(/^PUT http:\/\/198\.19\.\d+\.\d+:5555\/v1\/ruleset: /);
+    expect(outcomes[1]?.attempts).toBe(3);
+    const failed = await api().deployments.list({ node: "lb2", revision: 4 });
+    expect(failed[0]).toMatchObject({ status: "failed", attempts: 3 });
+    expect((await api().nodes.list()).find((n) => n.name === "lb2")).toMatchObject({ appliedRevision: 3, upToDate: false });
+
+    await startNode(1);
+    const reconciled = await api().deployments.reconcile();
+    expect(reconciled.map((o) => [o.node, o.status])).toEqual([
+      ["lb1", "skipped"],
+      ["lb2", "applied"],
+    ]);
+    for (const lab of labs) expect(await traffic(lab, 10)).toEqual({ b2: 10 });
+  });
+
+  it("a refused change (conflict, bad address, viewer) changes neither the database nor any node", async () => {
+    const rules = await Promise.all(labs.map((lab) => listRuleset(lab)));
+    const revisions = await database.db.revision.count();
+    const stale = await api().farms.update({ name: "web", attributes: { scheduler: "weight" }, baseRevision: 1 }).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(TRPCError);
+    expect((stale as TRPCError).code).toBe("CONFLICT");
+    const bad = await api().backends.upsert({ farm: "web", backend: { name: "b9", "ip-addr": "not-an-address" } }).catch((e: unknown) => e);
+    expect((bad as TRPCError).code).toBe("BAD_REQUEST");
+    const viewer = createCaller({ db: database.db, actor: { id: null, name: "victor", role: "viewer" }, deployer });
+    expect(((await viewer.backends.setState({ farm: "web", name: "b1", state: "up" }).catch((e: unknown) => e)) as TRPCError).code).toBe("FORBIDDEN");
+    await api().deployments.deploy();
+    expect(await database.db.revision.count()).toBe(revisions);
+    expect(await Promise.all(labs.map((lab) => listRuleset(lab)))).toEqual(rules);
+  });
+});

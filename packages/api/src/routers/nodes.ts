@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { agentFacts } from "../deploy/agent-http.ts";
+import { notFound } from "../errors.ts";
+import { issueNodeToken } from "../nodes/token.ts";
+import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
+import { TRPCError } from "@trpc/server";
+
+const nodeName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: () => "must be lowercase letters, digits and '-' (at most 63)" });
+const agentUrl = z.url({ protocol: /^https?$/, error: () => "must be the agent's http:// or https:// URL" });
+const labels = z.record(z.string().max(63), z.string().max(63)).default({});
+
+const view = { id: true, name: true, url: true, labels: true, lastSeenAt: true, appliedRevision: true, appliedHash: true, drift: true, lastError: true, createdAt: true } as const;
+
+export const nodesRouter = router({
+  list: viewerProcedure.query(async ({ ctx }) => {
+    const [nodes, latest] = await Promise.all([
+      ctx.db.node.findMany({ orderBy: { name: "asc" }, select: view }),
+      ctx.db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } }),
+    ]);
+    const desired = latest?.number ?? null;
+    return nodes.map((n) => ({ ...n, labels: JSON.parse(n.labels) as Record<string, string>, desiredRevision: desired, upToDate: desired === null || n.appliedRevision === desired }));
+  }),
+
+  /** Enrolls a node: its token is in this answer and nowhere else, with the command that starts its agent. */
+  add: adminProcedure.input(z.object({ name: nodeName, url: agentUrl, labels })).mutation(async ({ ctx, input }) => {
+    if ((await ctx.db.node.findUnique({ where: { name: input.name } })) !== null) {
+      throw new TRPCError({ code: "CONFLICT", message: `node "${input.name}": a node of that name exists` });
+    }
+    if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer (no key)" });
+    const issued = issueNodeToken(ctx.deployer.key);
+    const node = await ctx.db.node.create({
+      data: { name: input.name, url: input.url, labels: JSON.stringify(input.labels), tokenHash: issued.hash, tokenSalt: issued.salt },
+      select: view,
+    });
+    await ctx.db.auditEvent.create({ data: { actorName: ctx.actor.name, actorId: ctx.actor.id, action: "node.add", entityType: "node", entityName: node.name, after: JSON.stringify({ url: node.url, labels: input.labels }) } });
+    const port = new URL(input.url).port || "5555";
+    return {
+      node,
+      token: issued.token,
+      agentCommand: `echo '${issued.token}' > /etc/switchyard/node-token && bin/switchyard-agent --managed --token-file /etc/switchyard/node-token${ctx.publicUrl ? ` --control-plane ${ctx.publicUrl}` : ""} -H 0.0.0.0 -P ${port}`,
+    };
+  }),
+
+  remove: adminProcedure.input(z.object({ name: nodeName })).mutation(async ({ ctx, input }) => {
+    const node = await ctx.db.node.findUnique({ where: { name: input.name } });
+    if (node === null) throw notFound(`node "${input.name}": no such node`);
+    await ctx.db.node.delete({ where: { id: node.id } });
+    await ctx.db.auditEvent.create({ data: { actorName: ctx.actor.name, actorId: ctx.actor.id, action: "node.remove", entityType: "node", entityName: node.name, before: JSON.stringify({ url: node.url }) } });
+    return { removed: node.name };
+  }),
+
+  /** Reads the node's interfaces and neighbours from its agent (what dsr farms are rendered with). */
+  refreshFacts: operatorProcedure.input(z.object({ name: nodeName })).mutation(async ({ ctx, input }) => {
+    const node = await ctx.db.node.findUnique({ where: { name: input.name } });
+    if (node === null) throw notFound(`node "${input.name}": no such node`);
+    if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer (no key)" });
+    const facts = await agentFacts(ctx.deployer.endpoint(node)).catch((error: unknown) => {
+      throw new TRPCError({ code: "BAD_GATEWAY", message: `node "${node.name}": ${(error as Error).message}` });
+    });
+    await ctx.db.node.update({ where: { id: node.id }, data: { facts: JSON.stringify(facts), lastSeenAt: new Date() } });
+    return facts;
+  }),
+});
