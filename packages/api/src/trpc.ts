@@ -20,6 +20,10 @@ export interface Context {
   deployer?: Deployer;
   /** This control plane's URL, as agents are told (--control-plane). */
   publicUrl?: string;
+  /** Over HTTP: puts the session in an HttpOnly cookie (login then does not hand the token to scripts). */
+  setSessionCookie?: (token: string, expiresAt: Date) => void;
+  /** The session token the request came with, if it came with a cookie (for logout). */
+  sessionToken?: string;
 }
 
 const t = initTRPC.context<Context>().create({
@@ -42,6 +46,8 @@ const requireRole = (least: Role) =>
   });
 
 export const router = t.router;
+/** Login and health only: everything else needs an actor. */
+export const publicProcedure = t.procedure;
 export const createCallerFactory = t.createCallerFactory;
 /** Reads: any signed-in role. */
 export const viewerProcedure = t.procedure.use(requireRole("viewer"));
