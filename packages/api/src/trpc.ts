@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { Database, Role } from "@switchyard/db";
 import type { Deployer } from "./deploy/deployer.ts";
-import { ChangeRefused } from "./errors.ts";
+import { ChangeRefused, describeError, inputIssues } from "./errors.ts";
 
 // The procedures every router builds on. No procedure answers without an actor (a signed-in
 // user or an API token's owner), and each says the least role it needs.
@@ -30,7 +30,12 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     // Field-level reasons travel to the client as data, so that a form can put each under its field.
     const cause = error.cause;
-    return { ...shape, data: { ...shape.data, ...(cause instanceof ChangeRefused ? { issues: cause.issues, conflict: cause.conflict ?? null } : {}) } };
+    const fields = inputIssues(error);
+    return {
+      ...shape,
+      message: describeError(error),
+      data: { ...shape.data, ...(cause instanceof ChangeRefused ? { issues: cause.issues, conflict: cause.conflict ?? null } : {}), ...(fields !== null ? { fields } : {}) },
+    };
   },
 });
 

@@ -37,7 +37,7 @@ export const nodesRouter = router({
     return {
       node,
       token: issued.token,
-      agentCommand: `echo '${issued.token}' > /etc/switchyard/node-token && bin/switchyard-agent --managed --token-file /etc/switchyard/node-token${ctx.publicUrl ? ` --control-plane ${ctx.publicUrl}` : ""} -H 0.0.0.0 -P ${port}`,
+      agentCommand: `mkdir -p /etc/switchyard && (umask 077 && echo '${issued.token}' > /etc/switchyard/node-token) && bin/switchyard-agent --managed --token-file /etc/switchyard/node-token${ctx.publicUrl ? ` --control-plane ${ctx.publicUrl}` : ""} -H 0.0.0.0 -P ${port}`,
     };
   }),
 
