@@ -18,7 +18,8 @@ function sy(args: string[], input?: string) {
 
 const farms = (vip: string) => JSON.stringify({ farms: [{ name: "web", "virtual-addr": vip, "virtual-ports": "80", backends: [{ name: "b1", "ip-addr": "198.18.2.11" }] }] });
 
-describe("bin/switchyard", () => {
+// Each command is a process of its own (about half a second): generous timeouts.
+describe("bin/switchyard", { timeout: 60_000 }, () => {
   it("migrates, adds a user, imports, lists, exports, diffs and rolls back", () => {
     expect(sy(["migrate"]).stdout).toMatch(/applied 0001_init/);
     expect(statSync(join(dir, "data")).mode & 0o777).toBe(0o700);
