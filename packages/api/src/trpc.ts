@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
 import type { Database, Role } from "@switchyard/db";
 import type { Deployer } from "./deploy/deployer.ts";
 import { ChangeRefused, describeError, inputIssues } from "./errors.ts";
@@ -26,7 +27,11 @@ export interface Context {
   sessionToken?: string;
 }
 
-const t = initTRPC.context<Context>().create({
+// Procedures that automation needs also answer REST at /api/v1 (their meta.openapi says
+// where); the OpenAPI document is generated from the same procedures.
+const t = initTRPC.context<Context>().meta<OpenApiMeta>().create({
+  // No stack traces in answers, whatever NODE_ENV says.
+  isDev: false,
   errorFormatter({ shape, error }) {
     // Field-level reasons travel to the client as data, so that a form can put each under its field.
     const cause = error.cause;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { createOpenApiHttpHandler, generateOpenApiDocument } from "trpc-to-openapi";
 import type { Database } from "@switchyard/db";
 import type { Deployer } from "../deploy/deployer.ts";
 import { appRouter } from "../router.ts";
@@ -28,33 +29,51 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
 }
 
-export function serveControlPlane(options: ControlPlaneServerOptions): Promise<RunningServer> {
-  const trpc = createHTTPHandler({
-    router: appRouter,
-    basePath: "/trpc/",
-    createContext: async ({ req, res }): Promise<Context> => {
-      const secure = options.publicUrl?.startsWith("https:") === true;
-      const sessionToken = cookie(req, SESSION_COOKIE);
-      return {
-        ...(sessionToken !== undefined ? { sessionToken } : {}),
-        db: options.db,
-        deployer: options.deployer,
-        actor: await actorOf(options.db, req),
-        ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}),
-        setSessionCookie: (token, expiresAt) =>
-          res.setHeader("Set-Cookie", `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Expires=${expiresAt.toUTCString()}${secure ? "; Secure" : ""}`),
-      };
-    },
+export const REST_BASE = "/api/v1";
+
+/** The OpenAPI document of the REST API, generated from the procedures that declare a REST route. */
+export function openApiDocument(baseUrl: string) {
+  return generateOpenApiDocument(appRouter, {
+    title: "Switchyard control plane",
+    version: "1",
+    baseUrl: `${baseUrl}${REST_BASE}`,
+    description: "Farms, backends, revisions, nodes and deployments. Authorization: Bearer <API token> (bin/switchyard token create).",
   });
+}
+
+export function serveControlPlane(options: ControlPlaneServerOptions): Promise<RunningServer> {
+  const createContext = async ({ req, res }: { req: IncomingMessage | Request; res: ServerResponse }): Promise<Context> => {
+    const secure = options.publicUrl?.startsWith("https:") === true;
+    const sessionToken = cookie(req, SESSION_COOKIE);
+    return {
+      ...(sessionToken !== undefined ? { sessionToken } : {}),
+      db: options.db,
+      deployer: options.deployer,
+      actor: await actorOf(options.db, req),
+      ...(options.publicUrl !== undefined ? { publicUrl: options.publicUrl } : {}),
+      setSessionCookie: (token, expiresAt) =>
+        res.setHeader("Set-Cookie", `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict; Expires=${expiresAt.toUTCString()}${secure ? "; Secure" : ""}`),
+    };
+  };
+  const trpc = createHTTPHandler({ router: appRouter, basePath: "/trpc/", createContext });
+  const rest = createOpenApiHttpHandler({ router: appRouter, createContext });
+  let document: string | null = null;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") return json(res, 200, { ok: true });
-    if (path.startsWith("/trpc/")) {
+    if (path === `${REST_BASE}/openapi.json`) {
+      document ??= JSON.stringify(openApiDocument(options.publicUrl ?? `http://${req.headers.host ?? "localhost"}`));
+      res.writeHead(200, { "Content-Type": "application/json" }).end(document);
+      return;
+    }
+    if (path.startsWith("/trpc/") || path.startsWith(`${REST_BASE}/`)) {
       // Cookies ride along with cross-site form posts; JSON bodies cannot without CORS, which this server never allows.
       if (req.method === "POST" && !/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
         return json(res, 415, { error: "POST bodies must be application/json" });
       }
-      return trpc(req, res);
+      if (path.startsWith("/trpc/")) return trpc(req, res);
+      req.url = (req.url ?? "").slice(REST_BASE.length);
+      return void rest(req, res);
     }
     return json(res, 404, { error: `unknown path ${path}` });
   });

@@ -98,3 +98,44 @@ describe("the control plane over HTTP", () => {
     expect(audit?.actorName).toBe("admin (token ci)");
   });
 });
+
+describe("the REST API at /api/v1", () => {
+  it("serves its OpenAPI document, generated from the procedures", async () => {
+    const doc = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/farms", "/farms/{name}", "/farms/{farm}/backends", "/farms/{farm}/backends/{name}/state", "/revisions", "/revisions/{number}", "/revisions/{to}/diff", "/revisions/rollback", "/nodes", "/deployments"]),
+    );
+    expect(Object.keys(doc.paths["/farms/{name}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
+  });
+
+  it("changes farms with a Bearer token: created, state set, a stale change is 409 naming who, a bad address 400 with the field", async () => {
+    const login = await trpc("mutation", "auth.login", { username: "admin", password: "correct horse battery" });
+    const session = (login.cookie ?? "").split(";")[0] ?? "";
+    const { token } = (await trpc("mutation", "tokens.create", { name: "automation", role: "operator" }, { Cookie: session })).body.result?.data as { token: string };
+    const rest = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.url}/api/v1${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect((await fetch(`${server.url}/api/v1/farms`)).status).toBe(401);
+    const before = (await rest("GET", "/farms")).body as { revision: number };
+    const created = await rest("POST", "/farms", { farm: { name: "api", "virtual-addr": "198.18.1.101", "virtual-ports": "443", backends: [{ name: "a1", "ip-addr": "198.18.2.21" }] } });
+    expect(created).toEqual({ status: 200, body: { revision: before.revision + 1, changed: true } });
+    const down = await rest("PUT", "/farms/api/backends/a1/state", { state: "down", baseRevision: before.revision + 1 });
+    expect(down.body).toEqual({ revision: before.revision + 2, changed: true });
+    const stale = await rest("PATCH", "/farms/api", { attributes: { scheduler: "weight" }, baseRevision: before.revision + 1 });
+    expect(stale.status, JSON.stringify(stale.body)).toBe(409);
+    expect(stale.body.message).toMatch(/^farm api was changed by admin \(token automation\) in revision \d+/);
+    const bad = await rest("PUT", "/farms/api/backends", { backend: { name: "a2", "ip-addr": "198.18.2.300" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('farm "api", backend "a2", ip-addr = "198.18.2.300"');
+    const diff = await rest("GET", `/revisions/${before.revision + 2}/diff?from=${before.revision + 1}`);
+    expect(diff.status, JSON.stringify(diff.body)).toBe(200);
+    expect(diff.body).toEqual({ farms: [{ name: "api", change: "changed", fields: [], backends: [{ name: "a1", change: "changed", fields: [{ field: "state", before: "up", after: "down" }] }] }] });
+    expect((await rest("GET", `/revisions/${before.revision + 2}`)).body).toMatchObject({ number: before.revision + 2, authorName: "admin (token automation)" });
+  });
+});

@@ -10,3 +10,9 @@ export const changeFields = {
 export const attributes = z.record(z.string(), z.unknown());
 
 export const farmName = z.string().min(1).max(64);
+
+/** What every change answers. */
+export const changeResult = z.object({ revision: z.number().int(), changed: z.boolean() });
+
+/** A farm or backend in nftlb's form, as the API returns it. */
+export const nftlbObject = z.record(z.string(), z.unknown());

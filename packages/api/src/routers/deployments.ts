@@ -5,7 +5,22 @@ import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 export const deploymentsRouter = router({
   /** Newest first, optionally of one revision or one node. */
   list: viewerProcedure
-    .input(z.object({ revision: z.number().int().min(1).optional(), node: z.string().optional(), limit: z.number().int().min(1).max(500).default(100) }))
+    .meta({ openapi: { method: "GET", path: "/deployments", tags: ["deployments"], summary: "Newest first" } })
+    .input(z.object({ revision: z.coerce.number().int().min(1).optional(), node: z.string().optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }))
+    .output(
+      z.array(
+        z.object({
+          id: z.number().int(),
+          revisionNumber: z.number().int(),
+          status: z.string(),
+          error: z.string().nullable(),
+          attempts: z.number().int(),
+          startedAt: z.date().nullable(),
+          finishedAt: z.date().nullable(),
+          node: z.object({ name: z.string() }),
+        }),
+      ),
+    )
     .query(({ ctx, input }) =>
       ctx.db.deployment.findMany({
         where: { ...(input.revision === undefined ? {} : { revisionNumber: input.revision }), ...(input.node === undefined ? {} : { node: { name: input.node } }) },
@@ -16,7 +31,15 @@ export const deploymentsRouter = router({
     ),
 
   /** Deploys the latest revision to every node now (a retry of the failed ones included), and waits for the outcome. */
-  deploy: operatorProcedure.mutation(async ({ ctx }) => {
+  deploy: operatorProcedure
+    .meta({ openapi: { method: "POST", path: "/deployments", tags: ["deployments"], summary: "Deploys the latest revision to every node and waits for the outcome" } })
+    .input(z.void())
+    .output(
+      z.array(
+        z.object({ node: z.string(), revision: z.number().int(), status: z.enum(["applied", "failed", "skipped"]), error: z.string().optional(), attempts: z.number().int(), ms: z.number() }),
+      ),
+    )
+    .mutation(async ({ ctx }) => {
     if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer" });
     return ctx.deployer.deployLatest();
   }),

@@ -12,7 +12,28 @@ const labels = z.record(z.string().max(63), z.string().max(63)).default({});
 const view = { id: true, name: true, url: true, labels: true, lastSeenAt: true, appliedRevision: true, appliedHash: true, drift: true, lastError: true, createdAt: true } as const;
 
 export const nodesRouter = router({
-  list: viewerProcedure.query(async ({ ctx }) => {
+  list: viewerProcedure
+    .meta({ openapi: { method: "GET", path: "/nodes", tags: ["nodes"], summary: "Every node with the revision it runs and the one it should" } })
+    .input(z.void())
+    .output(
+      z.array(
+        z.object({
+          id: z.number().int(),
+          name: z.string(),
+          url: z.string(),
+          labels: z.record(z.string(), z.string()),
+          lastSeenAt: z.date().nullable(),
+          appliedRevision: z.number().int().nullable(),
+          appliedHash: z.string().nullable(),
+          desiredRevision: z.number().int().nullable(),
+          upToDate: z.boolean(),
+          drift: z.boolean(),
+          lastError: z.string().nullable(),
+          createdAt: z.date(),
+        }),
+      ),
+    )
+    .query(async ({ ctx }) => {
     const [nodes, latest] = await Promise.all([
       ctx.db.node.findMany({ orderBy: { name: "asc" }, select: view }),
       ctx.db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } }),

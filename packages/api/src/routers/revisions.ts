@@ -5,13 +5,39 @@ import { rolledBack } from "../config/edit.ts";
 import { configOfSnapshot } from "../config/store.ts";
 import { notFound } from "../errors.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
-import { changeFields, farmName } from "./change-input.ts";
+import { changeFields, changeResult, farmName, nftlbObject } from "./change-input.ts";
+
+const revisionSummary = z.object({
+  number: z.number().int(),
+  hash: z.string(),
+  authorName: z.string(),
+  message: z.string(),
+  kind: z.string(),
+  parentNumber: z.number().int().nullable(),
+  createdAt: z.date(),
+});
+const fieldChange = z.object({ field: z.string(), before: z.string(), after: z.string() });
+const configDiff = z.object({
+  farms: z.array(
+    z.object({
+      name: z.string(),
+      change: z.enum(["added", "removed", "changed"]),
+      fields: z.array(fieldChange),
+      backends: z.array(z.object({ name: z.string(), change: z.enum(["added", "removed", "changed"]), fields: z.array(fieldChange) })),
+    }),
+  ),
+});
+const revisionNumber = z.coerce.number().int().min(1);
 
 const summary = { number: true, hash: true, authorName: true, message: true, kind: true, parentNumber: true, createdAt: true } as const;
 
 export const revisionsRouter = router({
   /** Newest first; `before` pages back. */
-  list: viewerProcedure.input(z.object({ limit: z.number().int().min(1).max(500).default(50), before: z.number().int().min(1).optional() })).query(({ ctx, input }) =>
+  list: viewerProcedure
+    .meta({ openapi: { method: "GET", path: "/revisions", tags: ["revisions"], summary: "Newest first" } })
+    .input(z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), before: z.coerce.number().int().min(1).optional() }))
+    .output(z.array(revisionSummary))
+    .query(({ ctx, input }) =>
     ctx.db.revision.findMany({
       where: input.before === undefined ? {} : { number: { lt: input.before } },
       orderBy: { number: "desc" },
@@ -20,7 +46,11 @@ export const revisionsRouter = router({
     }),
   ),
 
-  get: viewerProcedure.input(z.object({ number: z.number().int().min(1) })).query(async ({ ctx, input }) => {
+  get: viewerProcedure
+    .meta({ openapi: { method: "GET", path: "/revisions/{number}", tags: ["revisions"] } })
+    .input(z.object({ number: revisionNumber }))
+    .output(revisionSummary.extend({ id: z.number().int(), authorId: z.number().int().nullable(), config: z.object({ farms: z.array(nftlbObject) }) }))
+    .query(async ({ ctx, input }) => {
     const row = await ctx.db.revision.findUnique({ where: { number: input.number } });
     if (row === null) throw notFound(`revision ${input.number}: no such revision`);
     const { snapshot, ...rest } = row;
@@ -31,7 +61,11 @@ export const revisionsRouter = router({
    * Makes the config (or one farm of it) what it was at revision `to`, as a new revision:
    * history is append-only, and agents only ever move forward.
    */
-  rollback: operatorProcedure.input(z.object({ to: z.number().int().min(1), farm: farmName.optional(), ...changeFields })).mutation(async ({ ctx, input }) => {
+  rollback: operatorProcedure
+    .meta({ openapi: { method: "POST", path: "/revisions/rollback", tags: ["revisions"], summary: "The config (or one farm) as it was at a revision, as a new revision" } })
+    .input(z.object({ to: z.number().int().min(1), farm: farmName.optional(), ...changeFields }))
+    .output(changeResult)
+    .mutation(async ({ ctx, input }) => {
     const row = await ctx.db.revision.findUnique({ where: { number: input.to }, select: { snapshot: true } });
     if (row === null) throw notFound(`revision ${input.to}: no such revision`);
     const target = configOfSnapshot(row.snapshot);
@@ -40,7 +74,11 @@ export const revisionsRouter = router({
   }),
 
   /** What `to` changes in `from`, farm by farm and field by field (0 = the empty config before revision 1). */
-  diff: viewerProcedure.input(z.object({ from: z.number().int().min(0), to: z.number().int().min(0) })).query(async ({ ctx, input }) => {
+  diff: viewerProcedure
+    .meta({ openapi: { method: "GET", path: "/revisions/{to}/diff", tags: ["revisions"], summary: "What revision `to` changes in revision `from` (0: the empty config)" } })
+    .input(z.object({ from: z.coerce.number().int().min(0), to: z.coerce.number().int().min(0) }))
+    .output(configDiff)
+    .query(async ({ ctx, input }) => {
     const load = async (number: number) => {
       if (number === 0) return { farms: [] };
       const row = await ctx.db.revision.findUnique({ where: { number }, select: { snapshot: true } });
