@@ -1,4 +1,7 @@
-import { diffConfigs, toNftlb } from "@switchyard/core";
+import { diffConfigs, renderRuleset, toNftlb, type Config } from "@switchyard/core";
+import type { Database } from "@switchyard/db";
+import { createTwoFilesPatch } from "diff";
+import { nodeIr } from "../deploy/render.ts";
 import { z } from "zod";
 import { commitChange, committed } from "../config/commit.ts";
 import { rolledBack } from "../config/edit.ts";
@@ -28,6 +31,14 @@ const configDiff = z.object({
   ),
 });
 const revisionNumber = z.coerce.number().int().min(1);
+
+/** The config at a revision; 0 is the empty config before revision 1. */
+async function configAt(db: Database, number: number): Promise<Config> {
+  if (number === 0) return { farms: [] };
+  const row = await db.revision.findUnique({ where: { number }, select: { snapshot: true } });
+  if (row === null) throw notFound(`revision ${number}: no such revision`);
+  return configOfSnapshot(row.snapshot);
+}
 
 const summary = { number: true, hash: true, authorName: true, message: true, kind: true, parentNumber: true, createdAt: true } as const;
 
@@ -73,19 +84,28 @@ export const revisionsRouter = router({
     return commitChange(ctx.db, ctx.actor, { ...input, message, action: "revision.rollback", kind: "rollback" }, (current) => rolledBack(current, target, input.farm)).then(committed(ctx.deployer));
   }),
 
+  /**
+   * The nft ruleset a node runs at revision `from` and at `to`, rendered with the node's facts,
+   * and a unified diff of the two: what a change or a rollback does to that node's kernel.
+   */
+  renderedDiff: viewerProcedure
+    .meta({ openapi: { method: "GET", path: "/revisions/{to}/nodes/{node}/ruleset-diff", tags: ["revisions"], summary: "A node's nft ruleset at two revisions, and their unified diff" } })
+    .input(z.object({ from: z.coerce.number().int().min(0), to: z.coerce.number().int().min(0), node: z.string().min(1) }))
+    .output(z.object({ before: z.string(), after: z.string(), diff: z.string() }))
+    .query(async ({ ctx, input }) => {
+      const node = await ctx.db.node.findUnique({ where: { name: input.node }, select: { facts: true } });
+      if (node === null) throw notFound(`node "${input.node}": no such node`);
+      const [before, after] = (await Promise.all([configAt(ctx.db, input.from), configAt(ctx.db, input.to)])).map((config) => renderRuleset(nodeIr(config, node.facts))) as [string, string];
+      return { before, after, diff: createTwoFilesPatch(`${input.node}@${input.from}`, `${input.node}@${input.to}`, before, after, undefined, undefined, { context: 3 }) };
+    }),
+
   /** What `to` changes in `from`, farm by farm and field by field (0 = the empty config before revision 1). */
   diff: viewerProcedure
     .meta({ openapi: { method: "GET", path: "/revisions/{to}/diff", tags: ["revisions"], summary: "What revision `to` changes in revision `from` (0: the empty config)" } })
     .input(z.object({ from: z.coerce.number().int().min(0), to: z.coerce.number().int().min(0) }))
     .output(configDiff)
     .query(async ({ ctx, input }) => {
-    const load = async (number: number) => {
-      if (number === 0) return { farms: [] };
-      const row = await ctx.db.revision.findUnique({ where: { number }, select: { snapshot: true } });
-      if (row === null) throw notFound(`revision ${number}: no such revision`);
-      return configOfSnapshot(row.snapshot);
-    };
-    const [from, to] = await Promise.all([load(input.from), load(input.to)]);
+    const [from, to] = await Promise.all([configAt(ctx.db, input.from), configAt(ctx.db, input.to)]);
     return diffConfigs(from, to);
   }),
 });
