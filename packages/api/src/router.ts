@@ -1,3 +1,4 @@
+import { auditRouter } from "./routers/audit.ts";
 import { authRouter } from "./routers/auth.ts";
 import { backendsRouter } from "./routers/backends.ts";
 import { deploymentsRouter } from "./routers/deployments.ts";
@@ -17,6 +18,7 @@ export const appRouter = router({
   revisions: revisionsRouter,
   nodes: nodesRouter,
   deployments: deploymentsRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

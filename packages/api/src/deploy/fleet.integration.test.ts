@@ -76,7 +76,21 @@ afterAll(async () => {
 
 describe("a fleet of two nodes behind the control plane", () => {
   it("a farm created through the API is deployed to both nodes; real connections through each reach both backends", async () => {
+    // Live progress, as the dashboard follows it.
+    const events = (await api().deployments.events())[Symbol.asyncIterator]();
+    const seen: { node: string; status: string }[] = [];
+    const following = (async () => {
+      while (seen.filter((e) => e.status === "applied").length < 2) {
+        const next = await events.next();
+        if (next.done) break;
+        seen.push({ node: next.value.node, status: next.value.status });
+      }
+      await events.return?.();
+    })();
     expect(await api().farms.create({ farm: web(), message: "web" })).toEqual({ revision: 1, changed: true });
+    await following;
+    expect(seen.filter((e) => e.node === "lb1").map((e) => e.status)).toEqual(["applying", "applied"]);
+    expect(seen.filter((e) => e.node === "lb2").map((e) => e.status)).toEqual(["applying", "applied"]);
     const outcomes = await api().deployments.deploy();
     expect(outcomes.map((o) => [o.node, o.revision, o.status]), JSON.stringify(outcomes)).toEqual([
       ["lb1", 1, "applied"],

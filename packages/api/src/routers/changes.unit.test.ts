@@ -80,6 +80,10 @@ describe("changes", () => {
     });
     const list = await as("alice", "viewer").farms.list();
     expect(list.revision).toBe(2);
+    const byBob = await as("alice", "viewer").audit.list({ actor: "bob" });
+    expect(byBob.map((a) => [a.action, a.entityName, a.revisionNumber])).toEqual([["backend.state", "web", 2]]);
+    expect(await as("alice", "viewer").audit.list({ action: "farm.remove" })).toEqual([]);
+    expect((await as("alice", "viewer").audit.list({ entityType: "farm", entityName: "web", limit: 1 })).map((a) => a.revisionNumber)).toEqual([2]);
   });
 
   it("a change based on a revision older than the farm's last change is a conflict naming who changed it; nothing is written", async () => {

@@ -1,4 +1,6 @@
+import { on } from "node:events";
 import { TRPCError } from "@trpc/server";
+import type { DeploymentEvent } from "../deploy/deployer.ts";
 import { z } from "zod";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 
@@ -42,6 +44,12 @@ export const deploymentsRouter = router({
     .mutation(async ({ ctx }) => {
     if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer" });
     return ctx.deployer.deployLatest();
+  }),
+
+  /** Every deployment status change as it happens (per node: applying, applied, failed with the agent's words), for live progress. */
+  events: viewerProcedure.subscription(async function* ({ ctx, signal }) {
+    if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer" });
+    for await (const [event] of on(ctx.deployer, "deployment", { signal })) yield event as DeploymentEvent;
   }),
 
   /** Asks every agent what it runs and redeploys where it is behind. */
