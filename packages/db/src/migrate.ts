@@ -26,6 +26,10 @@ export interface MigrateResult {
 export async function migrate(databasePath: string, options: MigrateOptions = {}): Promise<MigrateResult> {
   requireAbsolutePath(databasePath, "migrate");
   const migrationsList = await readMigrations(options.migrationsDir ?? defaultMigrationsDir);
+  // Up to date: no engine, so no exclusive lock (a control plane restarts while a CLI command or
+  // another process has the database open).
+  const finished = finishedMigrations(databasePath);
+  if (finished !== null && migrationsList.migrationDirectories.every((d) => finished.has(d.path))) return { applied: [] };
   try {
     const output = await withSchemaEngine(databasePath, undefined, (engine) =>
       engine.applyMigrations({ migrationsList, filters: NO_FILTER }),
@@ -33,6 +37,29 @@ export async function migrate(databasePath: string, options: MigrateOptions = {}
     return { applied: output.appliedMigrationNames };
   } catch (error) {
     throw namingFailedMigration(databasePath, error);
+  }
+}
+
+/**
+ * The migrations the file has finished, read without the engine; null when the engine must
+ * look (no file, no table yet, or a migration that failed or never finished: it reports those).
+ */
+function finishedMigrations(databasePath: string): Set<string> | null {
+  try {
+    const db = new Database(databasePath, { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare("SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations").all() as {
+        migration_name: string;
+        finished_at: string | null;
+        rolled_back_at: string | null;
+      }[];
+      if (rows.some((row) => row.finished_at === null && row.rolled_back_at === null)) return null;
+      return new Set(rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((row) => row.migration_name));
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
   }
 }
 

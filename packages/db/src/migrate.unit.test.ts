@@ -72,6 +72,20 @@ describe("migrate", () => {
     expect(query(file, "SELECT * FROM _prisma_migrations")).toEqual(before);
   });
 
+  it("an up-to-date file is not locked: migrate answers at once while another connection writes to it", async () => {
+    const file = join(dir, "busy.db");
+    await migrate(file);
+    const other = new Database(file);
+    try {
+      other.pragma("journal_mode = WAL");
+      other.exec("BEGIN IMMEDIATE; INSERT INTO NodeGroup (name) VALUES ('held');");
+      expect(await migrate(file)).toEqual({ applied: [] });
+      other.exec("COMMIT");
+    } finally {
+      other.close();
+    }
+  });
+
   it("the committed migrations match schema.prisma (a schema edit without a migration fails here)", async () => {
     const file = join(dir, "matches.db");
     await migrate(file);

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,8 +6,9 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, listRuleset, type RunningAgent } from "@switchyard/agent/testing";
 import { createLab, type HostLink, type Lab } from "@switchyard/netlab";
+import { migrate, openDatabase, type Database } from "@switchyard/db";
+import { controlPlaneKey, dataDir, type DataDir } from "../cli/data-dir.ts";
 import { createCaller } from "../router.ts";
-import { scratchDatabase } from "../testing/database.ts";
 import { Deployer } from "./deployer.ts";
 
 // The control plane and a fleet of two load-balancer nodes, each a real agent in its own
@@ -19,12 +20,14 @@ const VIP = "198.18.1.100";
 let labs: Lab[] = [];
 let links: HostLink[] = [];
 let dir: string;
-let database: Awaited<ReturnType<typeof scratchDatabase>>;
+let data: DataDir;
+let db: Database;
 let deployer: Deployer;
+let server: ChildProcess | null = null;
 const agents: (RunningAgent | undefined)[] = [];
 const tokenFiles: string[] = [];
 
-const api = () => createCaller({ db: database.db, actor: { id: 1, name: "alice", role: "admin" }, deployer, publicUrl: "http://cp.test" });
+const api = () => createCaller({ db, actor: { id: 1, name: "alice", role: "admin" }, deployer, publicUrl: "http://cp.test" });
 
 async function startNode(i: number): Promise<void> {
   const lab = labs[i] as Lab;
@@ -54,9 +57,12 @@ beforeAll(async () => {
   await Promise.all(labs.map((lab) => lab.startServers({ tcpPorts: [8080] })));
   links = await Promise.all(labs.map((lab) => lab.linkHost()));
   dir = mkdtempSync(join(tmpdir(), "switchyard-fleet-"));
-  database = await scratchDatabase();
-  await database.db.user.create({ data: { username: "alice", passwordHash: "x", role: "admin" } });
-  deployer = new Deployer({ db: database.db, key: randomBytes(32), backoffMs: [100, 300], attempts: 3, timeoutMs: 10_000 });
+  // A data dir as bin/switchyard keeps it, so that the last test can run the real server on it.
+  data = dataDir(join(dir, "control-plane"));
+  await migrate(data.database);
+  db = openDatabase({ path: data.database });
+  await db.user.create({ data: { username: "alice", passwordHash: "x", role: "admin" } });
+  deployer = new Deployer({ db, key: controlPlaneKey(data), backoffMs: [100, 300], attempts: 3, timeoutMs: 10_000 });
   for (const [i, link] of links.entries()) {
     const added = await api().nodes.add({ name: `lb${i + 1}`, url: `http://${link.balancerAddr}:5555` });
     expect(added.agentCommand).toContain("--managed --token-file");
@@ -69,8 +75,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const agent of agents) await agent?.stop("SIGKILL");
+  if (server !== null && server.exitCode === null) server.kill("SIGKILL");
   await Promise.all(labs.map((lab) => lab.destroy()));
-  await database?.remove();
+  await db?.$disconnect();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -149,16 +156,62 @@ describe("a fleet of two nodes behind the control plane", () => {
 
   it("a refused change (conflict, bad address, viewer) changes neither the database nor any node", async () => {
     const rules = await Promise.all(labs.map((lab) => listRuleset(lab)));
-    const revisions = await database.db.revision.count();
+    const revisions = await db.revision.count();
     const stale = await api().farms.update({ name: "web", attributes: { scheduler: "weight" }, baseRevision: 1 }).catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(TRPCError);
     expect((stale as TRPCError).code).toBe("CONFLICT");
     const bad = await api().backends.upsert({ farm: "web", backend: { name: "b9", "ip-addr": "not-an-address" } }).catch((e: unknown) => e);
     expect((bad as TRPCError).code).toBe("BAD_REQUEST");
-    const viewer = createCaller({ db: database.db, actor: { id: null, name: "victor", role: "viewer" }, deployer });
+    const viewer = createCaller({ db, actor: { id: null, name: "victor", role: "viewer" }, deployer });
     expect(((await viewer.backends.setState({ farm: "web", name: "b1", state: "up" }).catch((e: unknown) => e)) as TRPCError).code).toBe("FORBIDDEN");
     await api().deployments.deploy();
-    expect(await database.db.revision.count()).toBe(revisions);
+    expect(await db.revision.count()).toBe(revisions);
     expect(await Promise.all(labs.map((lab) => listRuleset(lab)))).toEqual(rules);
+  });
+
+  it("the control plane killed (SIGKILL) right after a change, before its deploy: restarted, every node converges", async () => {
+    const { token } = await api().tokens.create({ name: "crash-test", role: "operator", owner: "alice" });
+    const BIN = join(import.meta.dirname, "../../../../bin/switchyard");
+    const serve = async (reconcile: string): Promise<{ child: ChildProcess; url: string }> => {
+      const child = spawn(BIN, ["serve", "--data-dir", data.dir, "-P", "0", "--reconcile", reconcile], { stdio: ["ignore", "ignore", "pipe"] });
+      server = child;
+      let err = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`switchyard serve did not start:\n${err}`)), 30_000);
+        child.stderr?.setEncoding("utf8").on("data", (d: string) => {
+          err += d;
+          const found = /control plane on (http:\/\/\S+)/.exec(err)?.[1];
+          if (found !== undefined) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        });
+      });
+      return { child, url };
+    };
+    const first = await serve("0");
+    const before = (await api().nodes.list()).map((n) => n.appliedRevision);
+    const response = await fetch(`${first.url}/api/v1/farms/web/backends/b1/state`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ state: "up" }),
+    });
+    const { revision } = (await response.json()) as { revision: number };
+    first.child.kill("SIGKILL");
+    await new Promise((resolve) => first.child.once("exit", resolve));
+    expect(revision).toBeGreaterThan(before[0] ?? 0);
+
+    const second = await serve("1");
+    const deadline = Date.now() + 20_000;
+    let applied: (number | null)[] = [];
+    while (Date.now() < deadline) {
+      applied = (await api().nodes.list()).map((n) => n.appliedRevision);
+      if (applied.every((r) => r === revision)) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(applied).toEqual([revision, revision]);
+    for (const lab of labs) expect(await traffic(lab)).toEqual({ b1: 10, b2: 10 });
+    second.child.kill("SIGTERM");
+    await new Promise((resolve) => second.child.once("exit", resolve));
   });
 });
