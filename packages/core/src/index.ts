@@ -11,3 +11,5 @@ export * from "./ruleset/guard.ts";
 export * from "./ruleset/ir.ts";
 export * from "./ruleset/ir-patch.ts";
 export * from "./ruleset/render.ts";
+export * from "./model/farm-index.ts";
+export * from "./ruleset/farm-delta.ts";
