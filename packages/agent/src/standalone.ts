@@ -1,4 +1,15 @@
-import { ConfigError, formatIssue, toNftlb, type Config, type IrRuleset, type NftlbConfig } from "@switchyard/core";
+import {
+  buildRuleset,
+  ConfigError,
+  formatIssue,
+  neededFacts,
+  planFarmChange,
+  toNftlb,
+  type Config,
+  type Facts,
+  type IrRuleset,
+  type NftlbConfig,
+} from "@switchyard/core";
 import { IrRefused, renderConfig, type Applier, type FactResolver } from "./applier.ts";
 import type { Logger } from "./log.ts";
 import { NftError } from "./nft/driver.ts";
@@ -46,6 +57,10 @@ export class StandaloneFarms implements NftlbFarms {
   private readonly queue = new SerialQueue();
   /** The IR of the current config as applied, null until something was applied. */
   private appliedIr: IrRuleset | null = null;
+  /** The host facts `appliedIr` was built with; null when not known (restored from the state dir). */
+  private appliedFacts: string | null = null;
+  /** How the last change was planned: through the lane for a few farms, or in full (and why). */
+  lastPlan: { lane: true } | { lane: false; reason: string } | null = null;
 
   constructor(private readonly options: StandaloneOptions) {}
 
@@ -93,7 +108,7 @@ export class StandaloneFarms implements NftlbFarms {
         return proposal;
       }
       try {
-        await this.applyAndSave(proposal.config);
+        await this.applyAndSave(proposal.config, proposal.changed);
       } catch (error) {
         const outcome = failure(error);
         this.options.log.warn({ change: what, ...(outcome.ok ? {} : { status: outcome.status, reason: outcome.message }) }, "change failed");
@@ -104,12 +119,36 @@ export class StandaloneFarms implements NftlbFarms {
     });
   }
 
-  private async applyAndSave(config: Config): Promise<void> {
+  /**
+   * Renders `config`, applies it and saves it. With `changed` (the farms a change touched),
+   * through core's lane for a few farms when it applies: the IR, the nft ops and the journal's
+   * IR patch patched from the applied ones in O(changed farms), not rebuilt, re-planned and
+   * re-diffed over every farm. The same IR, ops and state either way.
+   */
+  private async applyAndSave(config: Config, changed?: readonly string[]): Promise<void> {
     const { applier, stateDir, resolveFacts, log } = this.options;
-    const ir = await renderConfig(config, applier.table, resolveFacts);
-    await applier.apply(ir);
+    const needed = neededFacts(config);
+    const facts: Facts = await resolveFacts(needed);
+    const factsKey = JSON.stringify(facts);
+    const before = { config: this.store.config, ir: this.appliedIr };
+    // The previous IR's dsr part is kept as it is: right when no farm needs host facts, or
+    // the facts are those it was built with.
+    const sameFacts = (needed.interfaces.length === 0 && needed.neighbours.length === 0) || factsKey === this.appliedFacts;
+    const lane =
+      changed === undefined || before.ir === null
+        ? { ok: false as const, reason: before.ir === null ? "nothing applied yet" : "a whole config" }
+        : !sameFacts
+          ? { ok: false as const, reason: "host facts changed" }
+          : planFarmChange(before.ir, before.config, config, changed, { table: applier.table, facts });
+    this.lastPlan = lane.ok ? { lane: true } : { lane: false, reason: lane.reason };
+    const ir = lane.ok ? lane.ir : buildRuleset(config, { table: applier.table, facts });
+    if (lane.ok && before.ir !== null) await applier.applyPlanned(ir, { from: before.ir, ops: lane.ops });
+    else await applier.apply(ir);
     try {
-      await stateDir.save({ config, ir, appliedAt: new Date().toISOString() });
+      const state = { config, ir, appliedAt: new Date().toISOString() };
+      if (lane.ok && before.ir !== null && changed !== undefined) {
+        await stateDir.save(state, { from: { config: before.config, ir: before.ir }, changed, ir: lane.patch });
+      } else await stateDir.save(state);
     } catch (error) {
       // The kernel has the new rules but the state dir does not: put the previous rules back,
       // so that what answers as refused has changed nothing.
@@ -121,5 +160,6 @@ export class StandaloneFarms implements NftlbFarms {
     }
     this.store.commit(config);
     this.appliedIr = ir;
+    this.appliedFacts = factsKey;
   }
 }
