@@ -179,9 +179,9 @@ function indexOf(config: Config): Index {
   if (held !== undefined) {
     if (held.owner === config) return held;
     // `config` was the start of the index's last change (the change was refused or rolled back).
+    // Moving back records the way forward again as its own undo.
     if (held.undo !== null && held.undo.from === config) {
       move(held, config, held.undo.touched);
-      held.undo = null;
       return held;
     }
   }

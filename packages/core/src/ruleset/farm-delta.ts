@@ -95,16 +95,28 @@ class NoLane extends Error {}
 
 function applyEdits<T>(list: readonly T[], edits: Edit<T>[], keyOf: (item: T) => string): readonly T[] {
   edits.sort((a, b) => a.at - b.at || (a.remove === 0 ? 0 : 1) - (b.remove === 0 ? 0 : 1) || a.order - b.order);
-  const out: T[] = [];
+  let out: T[];
   let cursor = 0;
-  for (const edit of edits) {
-    if (edit.at < cursor) throw new NoLane("two farms' chains or elements overlap");
-    for (let i = cursor; i < edit.at; i++) out.push(list[i] as T);
-    edit.newAt = out.length;
-    for (const item of edit.insert) out.push(item);
-    cursor = edit.at + edit.remove;
+  if (edits.every((e) => e.remove === e.insert.length)) {
+    // Farms changed in place (the common case): a copy with the items replaced.
+    out = list.slice();
+    for (const edit of edits) {
+      if (edit.at < cursor) throw new NoLane("two farms' chains or elements overlap");
+      edit.newAt = edit.at;
+      edit.insert.forEach((item, i) => (out[edit.at + i] = item));
+      cursor = edit.at + edit.remove;
+    }
+  } else {
+    out = [];
+    for (const edit of edits) {
+      if (edit.at < cursor) throw new NoLane("two farms' chains or elements overlap");
+      for (let i = cursor; i < edit.at; i++) out.push(list[i] as T);
+      edit.newAt = out.length;
+      for (const item of edit.insert) out.push(item);
+      cursor = edit.at + edit.remove;
+    }
+    for (let i = cursor; i < list.length; i++) out.push(list[i] as T);
   }
-  for (let i = cursor; i < list.length; i++) out.push(list[i] as T);
   // Positions before the last edit that changes the length are kept: the index moves along.
   const old = positions.get(list);
   if (old !== undefined && edits.every((e) => e.remove === e.insert.length || e.at + e.remove === list.length)) {
