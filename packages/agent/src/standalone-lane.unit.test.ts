@@ -136,4 +136,35 @@ describe("StandaloneFarms through the lane for a few farms", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("keeps the dsr table only while the host facts it was built with hold, and plans a dsr farm's change in full", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "switchyard-lane-"));
+    try {
+      const nft = new RecordingNft();
+      const stateDir = new StateDir(dir);
+      await stateDir.open();
+      const applier = new Applier({ driver: new NftDriver(nft), table: T });
+      let mac = "02:00:00:00:01:01";
+      const resolveFacts = async () => ({ interfaces: { "eth-in": { mac } }, neighbours: {} });
+      const service = new StandaloneFarms({ applier, stateDir, resolveFacts, log });
+      const dsr = { name: "fast", "virtual-addr": "198.18.1.200", "virtual-ports": "443", mode: "dsr", iface: "eth-in", backends: [{ name: "a", "ip-addr": "198.18.2.31", "ether-addr": "02:00:00:00:00:31" }] };
+      await service.merge({ farms: [farm(0), dsr] });
+      const built = async () => buildRuleset(service.store.config, { table: T, facts: await resolveFacts() });
+      await service.merge({ farms: [{ name: "svc0", backends: [{ name: "b1", state: "down" }] }] });
+      expect(service.lastPlan).toEqual({ lane: true });
+      expect(applier.lastApplied).toEqual(await built());
+      mac = "02:00:00:00:01:99";
+      await service.merge({ farms: [{ name: "svc0", backends: [{ name: "b1", state: "up" }] }] });
+      expect(service.lastPlan).toEqual({ lane: false, reason: "host facts changed" });
+      expect(applier.lastApplied).toEqual(await built());
+      await service.merge({ farms: [{ name: "fast", backends: [{ name: "a", weight: 2 }] }] });
+      expect(service.lastPlan).toEqual({ lane: false, reason: "farm fast is a dsr farm" });
+      expect(applier.lastApplied).toEqual(await built());
+      await service.merge({ farms: [{ name: "svc0", backends: [{ name: "b2", state: "down" }] }] });
+      expect(service.lastPlan).toEqual({ lane: true });
+      expect(applier.lastApplied).toEqual(await built());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

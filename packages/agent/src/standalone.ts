@@ -1,13 +1,17 @@
 import {
   buildRuleset,
   ConfigError,
+  farmNamed,
   formatIssue,
+  indexedCrossFarmIssues,
   neededFacts,
   planFarmChange,
+  prepareFarmChange,
   toNftlb,
   type Config,
   type Facts,
   type IrRuleset,
+  type NeededFacts,
   type NftlbConfig,
 } from "@switchyard/core";
 import { IrRefused, renderConfig, type Applier, type FactResolver } from "./applier.ts";
@@ -57,8 +61,9 @@ export class StandaloneFarms implements NftlbFarms {
   private readonly queue = new SerialQueue();
   /** The IR of the current config as applied, null until something was applied. */
   private appliedIr: IrRuleset | null = null;
-  /** The host facts `appliedIr` was built with; null when not known (restored from the state dir). */
+  /** The host facts `appliedIr` was built with, and which it needed; null when not known (restored from the state dir). */
   private appliedFacts: string | null = null;
+  private appliedNeeded: NeededFacts | null = null;
   /** How the last change was planned: through the lane for a few farms, or in full (and why). */
   lastPlan: { lane: true } | { lane: false; reason: string } | null = null;
 
@@ -86,12 +91,22 @@ export class StandaloneFarms implements NftlbFarms {
       await this.options.applier.apply(ir);
       this.store.commit(config);
       this.appliedIr = ir;
+      this.prepare();
     });
   }
 
   /** Start-up with -c FILE (or any whole config): render, apply, save; throws on failure. */
   install(config: Config): Promise<void> {
-    return this.queue.run(() => this.applyAndSave(config));
+    return this.queue.run(async () => {
+      await this.applyAndSave(config);
+      this.prepare();
+    });
+  }
+
+  /** Builds the indexes the lane for a few farms looks things up in (O(n) once at start, not on the first change). */
+  private prepare(): void {
+    indexedCrossFarmIssues(this.store.config);
+    if (this.appliedIr !== null) prepareFarmChange(this.appliedIr);
   }
 
   /** Waits for the change in progress and every queued one. */
@@ -127,7 +142,10 @@ export class StandaloneFarms implements NftlbFarms {
    */
   private async applyAndSave(config: Config, changed?: readonly string[]): Promise<void> {
     const { applier, stateDir, resolveFacts, log } = this.options;
-    const needed = neededFacts(config);
+    // The facts a change of a few farms needs are those the applied config needed, unless it
+    // touches a dsr farm (found in O(changed farms) instead of going over every farm).
+    const needed =
+      changed !== undefined && this.appliedNeeded !== null && !touchesDsr(this.store.config, config, changed) ? this.appliedNeeded : neededFacts(config);
     const facts: Facts = await resolveFacts(needed);
     const factsKey = JSON.stringify(facts);
     const before = { config: this.store.config, ir: this.appliedIr };
@@ -161,5 +179,14 @@ export class StandaloneFarms implements NftlbFarms {
     this.store.commit(config);
     this.appliedIr = ir;
     this.appliedFacts = factsKey;
+    this.appliedNeeded = needed;
   }
+}
+
+/** Whether a farm named in `changed` is a dsr farm before or after the change. */
+function touchesDsr(before: Config, after: Config, changed: readonly string[]): boolean {
+  // Looked up in `before` first, then in `after`: each config's index answers in turn. After
+  // a removal the farms named are gone: only `before` has them.
+  if (changed.some((name) => farmNamed(before, name)?.mode === "dsr")) return true;
+  return after.farms.length >= before.farms.length && changed.some((name) => farmNamed(after, name)?.mode === "dsr");
 }

@@ -370,3 +370,14 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
   const changedTable = tablePatch.chains !== undefined || tablePatch.maps !== undefined || tablePatch.elements !== undefined;
   return { ir, ops, patch: { tables: changedTable ? [tablePatch] : [] } };
 }
+
+/**
+ * Builds what planFarmChange looks things up in for `ir` (where each chain and map element
+ * is), O(n) once, so that the first change after a start does not pay for it.
+ */
+export function prepareFarmChange(ir: IrRuleset): void {
+  const inet = ir.tables.find((t) => t.family === "inet");
+  if (inet === undefined) return;
+  positionIndex(inet.chains, chainKey);
+  for (const map of inet.maps) positionIndex(map.elements, elementKey);
+}
