@@ -185,8 +185,10 @@ export class StandaloneFarms implements NftlbFarms {
 
 /** Whether a farm named in `changed` is a dsr farm before or after the change. */
 function touchesDsr(before: Config, after: Config, changed: readonly string[]): boolean {
-  // Looked up in `before` first, then in `after`: each config's index answers in turn. After
-  // a removal the farms named are gone: only `before` has them.
+  // After a removal the farms named are only in `before`, whose index has moved on to `after`:
+  // a scan (cheap, and a removal is rare) instead of a rebuild.
+  if (after.farms.length < before.farms.length) return before.farms.some((f) => f.mode === "dsr" && changed.includes(f.name));
+  // Looked up in `before` first, then in `after`: each config's index answers in turn.
   if (changed.some((name) => farmNamed(before, name)?.mode === "dsr")) return true;
-  return after.farms.length >= before.farms.length && changed.some((name) => farmNamed(after, name)?.mode === "dsr");
+  return changed.some((name) => farmNamed(after, name)?.mode === "dsr");
 }

@@ -1,4 +1,4 @@
-import { crossFarmIssuesAfter, farmNamed, farmPosition, farmToNftlb, formatIssue, safeReplaceFarms, type Config, type ConfigIssue, type Farm } from "@switchyard/core";
+import { crossFarmIssuesAfter, farmNamed, farmPosition, farmsRemoved, farmToNftlb, formatIssue, safeReplaceFarms, type Config, type ConfigIssue, type Farm } from "@switchyard/core";
 
 // The standalone agent's farm config and nftlb's merge semantics for its REST API:
 // a fragment {"farms": [...]} creates the farms it names that do not exist and merges the
@@ -119,8 +119,12 @@ export function mergeFragment(current: Config, fragment: unknown): Change {
 }
 
 export function removeFarm(current: Config, name: string): Change {
-  if (farmPosition(current, name) === undefined) return refuse(404, [{ farm: name, field: "", message: "no such farm" }]);
-  return { ok: true, config: { ...current, farms: current.farms.filter((f) => f.name !== name) }, changed: [name] };
+  const at = farmPosition(current, name);
+  if (at === undefined) return refuse(404, [{ farm: name, field: "", message: "no such farm" }]);
+  const config: Config = { ...current, farms: current.farms.filter((f) => f.name !== name) };
+  // The farm index goes along (the positions after the farm shift), instead of a rebuild at the next change.
+  farmsRemoved(current, config, current.farms.flatMap((f, i) => (f.name === name ? [i] : [])));
+  return { ok: true, config, changed: [name] };
 }
 
 export function removeBackend(current: Config, farmName: string, backendName: string): Change {

@@ -352,7 +352,8 @@ function hintedPatch(before: AgentState, state: AgentState, hint: SaveHint): Sta
   let farmsPatch: NamedListPatch<NftlbFarm & { name: string }> | undefined;
   if (to.farms.length < from.farms.length) {
     // Farms removed (the lane's other kind of change): nothing else changed.
-    const remove = names.filter((name) => farmPosition(from, name) !== undefined);
+    // A scan of `from` (whose index has moved on to `to`), cheap and rare.
+    const remove = names.filter((name) => from.farms.some((f) => f.name === name));
     if (remove.length > 0) farmsPatch = { remove };
   } else {
     // Looked up in `from` first, then in `to`: each config's index answers in turn.

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyLaneStep, laneConfig, laneFarmSpec, laneStep } from "../ruleset/farm-gen.ts";
 import { crossFarmIssues, type Config, type Farm } from "./farm.ts";
-import { crossFarmIssuesAfter, farmPosition, indexedCrossFarmIssues } from "./farm-index.ts";
+import { crossFarmIssuesAfter, farmPosition, farmsRemoved, indexedCrossFarmIssues } from "./farm-index.ts";
 
 describe("crossFarmIssuesAfter: the cross-farm check of a change through an index", () => {
   it("answers as crossFarmIssues over random configs and sequences of changes, valid or not", { timeout: 120_000 }, () => {
@@ -15,7 +15,16 @@ describe("crossFarmIssuesAfter: the cross-farm check of a change through an inde
           expect(indexedCrossFarmIssues(config)).toEqual(crossFarmIssues(config));
           for (const { step, dup, cut } of plan) {
             const change = applyLaneStep(config, step);
-            if (change === undefined || change.removed) continue;
+            if (change === undefined) continue;
+            if (change.removed) {
+              // Farms removed from anywhere: the index is carried over, positions shifted.
+              const gone = config.farms.flatMap((f, i) => (change.changed.includes(f.name) ? [i] : []));
+              farmsRemoved(config, change.next, gone);
+              expect(indexedCrossFarmIssues(change.next)).toEqual(crossFarmIssues(change.next));
+              for (const farm of change.next.farms) expect(farmPosition(change.next, farm.name)).toBe(change.next.farms.findIndex((f) => f.name === farm.name));
+              config = change.next;
+              continue;
+            }
             let { next, touched } = change;
             // Duplicate names too: a farm takes the name of another.
             if (dup !== undefined && next.farms.length > 1) {

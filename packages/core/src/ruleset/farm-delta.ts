@@ -117,12 +117,30 @@ function applyEdits<T>(list: readonly T[], edits: Edit<T>[], keyOf: (item: T) =>
     }
     for (let i = cursor; i < list.length; i++) out.push(list[i] as T);
   }
-  // Positions before the last edit that changes the length are kept: the index moves along.
+  // The index moves along: the removed keys out, the others shifted by what the edits before
+  // them added or removed (nothing to shift for edits in place or at the end), the new keys in.
   const old = positions.get(list);
-  if (old !== undefined && edits.every((e) => e.remove === e.insert.length || e.at + e.remove === list.length)) {
+  if (old !== undefined) {
     for (const e of edits) for (let i = 0; i < e.remove; i++) {
       const key = keyOf(list[e.at + i] as T);
       if (old.get(key) === e.at + i) old.delete(key);
+    }
+    const shifts = edits.filter((e) => e.remove !== e.insert.length && e.at + e.remove < list.length);
+    if (shifts.length > 0) {
+      // Where each edit's old span ends, and by how much the items from there on move.
+      const ends = shifts.map((e) => e.at + e.remove);
+      let sum = 0;
+      const deltas = shifts.map((e) => (sum += e.insert.length - e.remove));
+      for (const [key, pos] of old) {
+        let lo = 0;
+        let hi = ends.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if ((ends[mid] as number) <= pos) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo > 0) old.set(key, pos + (deltas[lo - 1] as number));
+      }
     }
     for (const e of edits) e.insert.forEach((item, i) => old.set(keyOf(item), (e.newAt as number) + i));
     positions.delete(list);
@@ -238,18 +256,23 @@ export type FarmChangeResult = ({ ok: true } & FarmChange) | { ok: false; reason
 
 function slotsOf(prev: Config, next: Config, changed: Iterable<string>): Slot[] {
   const names = new Set(changed);
-  // Positions in `prev` first, then in `next`: each config's index answers in turn.
-  const before = new Map<string, number | undefined>([...names].map((n) => [n, farmPosition(prev, n)]));
   if (next.farms.length < prev.farms.length) {
-    // Farms removed, the others kept in their order.
+    // Farms removed, the others kept in their order. Found by a scan of `prev` (cheap, and a
+    // removal is rare): the config index has moved on to `next` and would be rebuilt for `prev`.
     const slots: Slot[] = [];
-    for (const [, pos] of before) if (pos !== undefined) slots.push({ old: prev.farms[pos], next: undefined, oldPos: pos, order: pos });
+    prev.farms.forEach((farm, pos) => {
+      if (names.has(farm.name)) slots.push({ old: farm, next: undefined, oldPos: pos, order: pos });
+    });
     if (next.farms.length !== prev.farms.length - slots.length) throw new NoLane("the farms removed do not account for the config's length");
     return slots;
   }
-  // Farms replaced in place (renamed ones too) and appended at the end.
+  // Farms replaced in place (renamed ones too) and appended at the end. Positions in `prev`
+  // first, then in `next`: each config's index answers in turn.
   const touched = new Set<number>();
-  for (const pos of before.values()) if (pos !== undefined) touched.add(pos);
+  for (const name of names) {
+    const pos = farmPosition(prev, name);
+    if (pos !== undefined) touched.add(pos);
+  }
   for (const name of names) {
     const pos = farmPosition(next, name);
     if (pos !== undefined) touched.add(pos);
