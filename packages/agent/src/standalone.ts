@@ -129,7 +129,9 @@ export class StandaloneFarms implements NftlbFarms {
         this.options.log.warn({ change: what, ...(outcome.ok ? {} : { status: outcome.status, reason: outcome.message }) }, "change failed");
         return outcome;
       }
-      this.options.log.info({ change: what, farms: proposal.config.farms.length }, "change applied");
+      const plan = this.lastPlan;
+      const planned = plan === null || plan.lane ? { lane: true } : { lane: false, fullBecause: plan.reason };
+      this.options.log.info({ change: what, farms: proposal.config.farms.length, ...planned }, "change applied");
       return { ok: true } as const;
     });
   }
