@@ -103,6 +103,16 @@ export class StandaloneFarms implements NftlbFarms {
     });
   }
 
+  /** core's lane for a few farms; a failure of the lane itself (a bug) falls back to the full path rather than refusing the change. */
+  private planLane(ir: IrRuleset, from: Config, to: Config, changed: readonly string[], facts: Facts): ReturnType<typeof planFarmChange> {
+    try {
+      return planFarmChange(ir, from, to, changed, { table: this.options.applier.table, facts });
+    } catch (error) {
+      this.options.log.warn({ err: error }, "the lane for a few farms failed; building the ruleset in full");
+      return { ok: false, reason: `the lane failed: ${(error as Error).message}` };
+    }
+  }
+
   /** Builds the indexes the lane for a few farms looks things up in (O(n) once at start, not on the first change). */
   private prepare(): void {
     indexedCrossFarmIssues(this.store.config);
@@ -159,7 +169,7 @@ export class StandaloneFarms implements NftlbFarms {
         ? { ok: false as const, reason: before.ir === null ? "nothing applied yet" : "a whole config" }
         : !sameFacts
           ? { ok: false as const, reason: "host facts changed" }
-          : planFarmChange(before.ir, before.config, config, changed, { table: applier.table, facts });
+          : this.planLane(before.ir, before.config, config, changed, facts);
     this.lastPlan = lane.ok ? { lane: true } : { lane: false, reason: lane.reason };
     const ir = lane.ok ? lane.ir : buildRuleset(config, { table: applier.table, facts });
     if (lane.ok && before.ir !== null) await applier.applyPlanned(ir, { from: before.ir, ops: lane.ops });
