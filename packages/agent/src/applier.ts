@@ -108,7 +108,17 @@ export class Applier {
     return this.queue.run(() => this.applyInOrder(ir));
   }
 
-  private async applyInOrder(ir: IrRuleset): Promise<ApplyResult> {
+  /**
+   * apply(ir) with the delta already planned: `ops` take the kernel from `from` to `ir` (core's
+   * planFarmChange plans them in O(changed farms)). Used only when `from` is what this applier
+   * applied last; otherwise (a failure since, a repair) planned here as apply() does. A delta
+   * the kernel refuses is retried as a full replace, as with apply().
+   */
+  applyPlanned(ir: IrRuleset, plan: { from: IrRuleset; ops: NftOp[] }): Promise<ApplyResult> {
+    return this.queue.run(() => this.applyInOrder(ir, this.last === plan.from ? plan.ops : undefined));
+  }
+
+  private async applyInOrder(ir: IrRuleset, planned?: NftOp[]): Promise<ApplyResult> {
     this.assertOwnTables(ir);
     try {
       this.options.checkIr?.(ir, this.table);
@@ -123,7 +133,7 @@ export class Applier {
       result = await this.replace(ir);
     } else {
       try {
-        result = await this.delta(from, ir);
+        result = await this.delta(from, ir, planned);
       } catch (error) {
         this.options.log?.warn({ reason: message(error) }, "delta refused by the kernel; replacing the tables whole");
         result = await this.replace(ir);
@@ -146,8 +156,8 @@ export class Applier {
   }
 
   /** No `nft --check` first: `nft -f` is all or nothing already, and a check would double the time. */
-  private async delta(from: IrRuleset, to: IrRuleset): Promise<ApplyResult> {
-    const ops = planDelta(from, to, this.table);
+  private async delta(from: IrRuleset, to: IrRuleset, planned?: NftOp[]): Promise<ApplyResult> {
+    const ops = planned ?? planDelta(from, to, this.table);
     if (ops.length === 0) return { kind: "none" };
     if (this.options.fastPath?.apply(ops) === "applied") return { kind: "delta", ops, via: "netlink" };
     await this.options.driver.apply(renderOps(ops));

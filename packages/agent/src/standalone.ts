@@ -1,4 +1,19 @@
-import { ConfigError, formatIssue, toNftlb, type Config, type IrRuleset, type NftlbConfig } from "@switchyard/core";
+import {
+  buildRuleset,
+  ConfigError,
+  farmNamed,
+  formatIssue,
+  indexedCrossFarmIssues,
+  neededFacts,
+  planFarmChange,
+  prepareFarmChange,
+  toNftlb,
+  type Config,
+  type Facts,
+  type IrRuleset,
+  type NeededFacts,
+  type NftlbConfig,
+} from "@switchyard/core";
 import { IrRefused, renderConfig, type Applier, type FactResolver } from "./applier.ts";
 import type { Logger } from "./log.ts";
 import { NftError } from "./nft/driver.ts";
@@ -46,6 +61,11 @@ export class StandaloneFarms implements NftlbFarms {
   private readonly queue = new SerialQueue();
   /** The IR of the current config as applied, null until something was applied. */
   private appliedIr: IrRuleset | null = null;
+  /** The host facts `appliedIr` was built with, and which it needed; null when not known (restored from the state dir). */
+  private appliedFacts: string | null = null;
+  private appliedNeeded: NeededFacts | null = null;
+  /** How the last change was planned: through the lane for a few farms, or in full (and why). */
+  lastPlan: { lane: true } | { lane: false; reason: string } | null = null;
 
   constructor(private readonly options: StandaloneOptions) {}
 
@@ -71,12 +91,32 @@ export class StandaloneFarms implements NftlbFarms {
       await this.options.applier.apply(ir);
       this.store.commit(config);
       this.appliedIr = ir;
+      this.prepare();
     });
   }
 
   /** Start-up with -c FILE (or any whole config): render, apply, save; throws on failure. */
   install(config: Config): Promise<void> {
-    return this.queue.run(() => this.applyAndSave(config));
+    return this.queue.run(async () => {
+      await this.applyAndSave(config);
+      this.prepare();
+    });
+  }
+
+  /** core's lane for a few farms; a failure of the lane itself (a bug) falls back to the full path rather than refusing the change. */
+  private planLane(ir: IrRuleset, from: Config, to: Config, changed: readonly string[], facts: Facts): ReturnType<typeof planFarmChange> {
+    try {
+      return planFarmChange(ir, from, to, changed, { table: this.options.applier.table, facts });
+    } catch (error) {
+      this.options.log.warn({ err: error }, "the lane for a few farms failed; building the ruleset in full");
+      return { ok: false, reason: `the lane failed: ${(error as Error).message}` };
+    }
+  }
+
+  /** Builds the indexes the lane for a few farms looks things up in (O(n) once at start, not on the first change). */
+  private prepare(): void {
+    indexedCrossFarmIssues(this.store.config);
+    if (this.appliedIr !== null) prepareFarmChange(this.appliedIr);
   }
 
   /** Waits for the change in progress and every queued one. */
@@ -93,23 +133,52 @@ export class StandaloneFarms implements NftlbFarms {
         return proposal;
       }
       try {
-        await this.applyAndSave(proposal.config);
+        await this.applyAndSave(proposal.config, proposal.changed);
       } catch (error) {
         const outcome = failure(error);
         this.options.log.warn({ change: what, ...(outcome.ok ? {} : { status: outcome.status, reason: outcome.message }) }, "change failed");
         return outcome;
       }
-      this.options.log.info({ change: what, farms: proposal.config.farms.length }, "change applied");
+      const plan = this.lastPlan;
+      const planned = plan === null || plan.lane ? { lane: true } : { lane: false, fullBecause: plan.reason };
+      this.options.log.info({ change: what, farms: proposal.config.farms.length, ...planned }, "change applied");
       return { ok: true } as const;
     });
   }
 
-  private async applyAndSave(config: Config): Promise<void> {
+  /**
+   * Renders `config`, applies it and saves it. With `changed` (the farms a change touched),
+   * through core's lane for a few farms when it applies: the IR, the nft ops and the journal's
+   * IR patch patched from the applied ones in O(changed farms), not rebuilt, re-planned and
+   * re-diffed over every farm. The same IR, ops and state either way.
+   */
+  private async applyAndSave(config: Config, changed?: readonly string[]): Promise<void> {
     const { applier, stateDir, resolveFacts, log } = this.options;
-    const ir = await renderConfig(config, applier.table, resolveFacts);
-    await applier.apply(ir);
+    // The facts a change of a few farms needs are those the applied config needed, unless it
+    // touches a dsr farm (found in O(changed farms) instead of going over every farm).
+    const needed =
+      changed !== undefined && this.appliedNeeded !== null && !touchesDsr(this.store.config, config, changed) ? this.appliedNeeded : neededFacts(config);
+    const facts: Facts = await resolveFacts(needed);
+    const factsKey = JSON.stringify(facts);
+    const before = { config: this.store.config, ir: this.appliedIr };
+    // The previous IR's dsr part is kept as it is: right when no farm needs host facts, or
+    // the facts are those it was built with.
+    const sameFacts = (needed.interfaces.length === 0 && needed.neighbours.length === 0) || factsKey === this.appliedFacts;
+    const lane =
+      changed === undefined || before.ir === null
+        ? { ok: false as const, reason: before.ir === null ? "nothing applied yet" : "a whole config" }
+        : !sameFacts
+          ? { ok: false as const, reason: "host facts changed" }
+          : this.planLane(before.ir, before.config, config, changed, facts);
+    this.lastPlan = lane.ok ? { lane: true } : { lane: false, reason: lane.reason };
+    const ir = lane.ok ? lane.ir : buildRuleset(config, { table: applier.table, facts });
+    if (lane.ok && before.ir !== null) await applier.applyPlanned(ir, { from: before.ir, ops: lane.ops });
+    else await applier.apply(ir);
     try {
-      await stateDir.save({ config, ir, appliedAt: new Date().toISOString() });
+      const state = { config, ir, appliedAt: new Date().toISOString() };
+      if (lane.ok && before.ir !== null && changed !== undefined) {
+        await stateDir.save(state, { from: { config: before.config, ir: before.ir }, changed, ir: lane.patch });
+      } else await stateDir.save(state);
     } catch (error) {
       // The kernel has the new rules but the state dir does not: put the previous rules back,
       // so that what answers as refused has changed nothing.
@@ -121,5 +190,17 @@ export class StandaloneFarms implements NftlbFarms {
     }
     this.store.commit(config);
     this.appliedIr = ir;
+    this.appliedFacts = factsKey;
+    this.appliedNeeded = needed;
   }
+}
+
+/** Whether a farm named in `changed` is a dsr farm before or after the change. */
+function touchesDsr(before: Config, after: Config, changed: readonly string[]): boolean {
+  // After a removal the farms named are only in `before`, whose index has moved on to `after`:
+  // a scan (cheap, and a removal is rare) instead of a rebuild.
+  if (after.farms.length < before.farms.length) return before.farms.some((f) => f.mode === "dsr" && changed.includes(f.name));
+  // Looked up in `before` first, then in `after`: each config's index answers in turn.
+  if (changed.some((name) => farmNamed(before, name)?.mode === "dsr")) return true;
+  return changed.some((name) => farmNamed(after, name)?.mode === "dsr");
 }

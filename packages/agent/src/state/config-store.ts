@@ -1,4 +1,4 @@
-import { farmToNftlb, formatIssue, safeReplaceFarms, type Config, type ConfigIssue, type Farm } from "@switchyard/core";
+import { crossFarmIssuesAfter, farmNamed, farmPosition, farmsRemoved, farmToNftlb, formatIssue, safeReplaceFarms, type Config, type ConfigIssue, type Farm } from "@switchyard/core";
 
 // The standalone agent's farm config and nftlb's merge semantics for its REST API:
 // a fragment {"farms": [...]} creates the farms it names that do not exist and merges the
@@ -7,7 +7,8 @@ import { farmToNftlb, formatIssue, safeReplaceFarms, type Config, type ConfigIss
 // nothing here touches the current config until the caller commits the new one.
 
 export type Change =
-  | { ok: true; config: Config }
+  /** `changed`: the names of the farms added, changed or removed (both names of a renamed farm); every other farm is the same object. */
+  | { ok: true; config: Config; changed: string[] }
   | { ok: false; status: 400 | 404; message: string };
 
 type Raw = Record<string, unknown>;
@@ -73,7 +74,14 @@ export function mergeFragment(current: Config, fragment: unknown): Change {
   // Only the farms the fragment names are touched: each in nftlb's own form (every attribute
   // spelled out), so that the fragment's values, strings or numbers, meet the current ones in
   // the same shape, then parsed again; the others stay as they are.
-  const indexOf = new Map(current.farms.map((f, i) => [f.name, i]));
+  // Where each farm is: the config's index (kept from change to change), with this fragment's
+  // renames and additions over it.
+  const moved = new Map<string, number | undefined>();
+  const indexOf = {
+    get: (name: string) => (moved.has(name) ? moved.get(name) : farmPosition(current, name)),
+    delete: (name: string) => moved.set(name, undefined),
+    set: (name: string, index: number) => moved.set(name, index),
+  };
   const touched = new Map<number, Raw>();
   for (const part of shape.farms) {
     let index = indexOf.get(part.name as string);
@@ -99,22 +107,41 @@ export function mergeFragment(current: Config, fragment: unknown): Change {
     }
   }
   const parsed = safeReplaceFarms(current, [...touched].map(([index, raw]) => ({ index, raw })));
-  return parsed.ok ? { ok: true, config: parsed.config } : refuse(400, parsed.issues);
+  if (!parsed.ok) return refuse(400, parsed.issues);
+  const changed = new Set<string>();
+  for (const index of touched.keys()) {
+    const before = current.farms[index];
+    const after = parsed.config.farms[index] as Farm;
+    if (before !== undefined) changed.add(before.name);
+    changed.add(after.name);
+  }
+  return { ok: true, config: parsed.config, changed: [...changed] };
 }
 
 export function removeFarm(current: Config, name: string): Change {
-  if (!current.farms.some((f) => f.name === name)) return refuse(404, [{ farm: name, field: "", message: "no such farm" }]);
-  return { ok: true, config: { ...current, farms: current.farms.filter((f) => f.name !== name) } };
+  const at = farmPosition(current, name);
+  if (at === undefined) return refuse(404, [{ farm: name, field: "", message: "no such farm" }]);
+  const config: Config = { ...current, farms: current.farms.filter((f) => f.name !== name) };
+  // The farm index goes along (the positions after the farm shift), instead of a rebuild at the next change.
+  farmsRemoved(current, config, current.farms.flatMap((f, i) => (f.name === name ? [i] : [])));
+  return { ok: true, config, changed: [name] };
 }
 
 export function removeBackend(current: Config, farmName: string, backendName: string): Change {
-  const farm = current.farms.find((f) => f.name === farmName);
-  if (farm === undefined) return refuse(404, [{ farm: farmName, field: "", message: "no such farm" }]);
+  const at = farmPosition(current, farmName);
+  const farm = at === undefined ? undefined : current.farms[at];
+  if (at === undefined || farm === undefined) return refuse(404, [{ farm: farmName, field: "", message: "no such farm" }]);
   if (!farm.backends.some((b) => b.name === backendName)) {
     return refuse(404, [{ farm: farmName, backend: backendName, field: "", message: "no such backend" }]);
   }
   const changed: Farm = { ...farm, backends: farm.backends.filter((b) => b.name !== backendName) };
-  return { ok: true, config: { ...current, farms: current.farms.map((f) => (f === farm ? changed : f)) } };
+  const farms = [...current.farms];
+  farms[at] = changed;
+  const config: Config = { ...current, farms };
+  // Nothing across farms changes with a backend less; the check only carries the farm index
+  // over to the new config (O(1)), so that the next change finds its farms without a rebuild.
+  crossFarmIssuesAfter(current, config, [at]);
+  return { ok: true, config, changed: [farmName] };
 }
 
 /**
@@ -133,7 +160,7 @@ export class ConfigStore {
   }
 
   farm(name: string): Farm | undefined {
-    return this.current.farms.find((f) => f.name === name);
+    return farmNamed(this.current, name);
   }
 
   merge(fragment: unknown): Change {

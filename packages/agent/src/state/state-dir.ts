@@ -4,6 +4,8 @@ import { z } from "zod";
 import {
   diffIr,
   diffNamed,
+  farmNamed,
+  farmPosition,
   farmToNftlb,
   formatIssue,
   IrRulesetSchema,
@@ -12,6 +14,7 @@ import {
   safeParseConfig,
   toNftlb,
   type Config,
+  type Farm,
   type IrPatch,
   type IrRuleset,
   type NamedListPatch,
@@ -72,10 +75,21 @@ interface JournalLine {
   patch: StatePatch;
 }
 
-/** The state as saved: the config in nftlb's form (what the files hold) beside the model. */
+/** The state as saved (what the next save's journal line is a change from). */
 interface Saved {
   state: AgentState;
-  farms: NftlbFarm[];
+}
+
+/**
+ * What a save changes, known before it (standalone mode's lane for a change of a few farms):
+ * the state it changes (the one saved last, or the hint is ignored), the names of the farms
+ * added, changed or removed (every other farm the same object), and the IR patch. The journal
+ * line is then written without comparing 10,000 farms and their chains.
+ */
+export interface SaveHint {
+  from: { config: Config; ir: IrRuleset };
+  changed: readonly string[];
+  ir: IrPatch;
 }
 
 /** The state dir cannot be used: unreadable, corrupt, of another version, not a directory. */
@@ -205,7 +219,7 @@ export class StateDir {
     }
     const state: AgentState = { config: config.config, ir, appliedAt };
     if (managed !== null) state.managed = managed;
-    this.saved = { state, farms };
+    this.saved = { state };
     this.generation = generation;
     this.seq = lines.length;
     return state;
@@ -258,11 +272,12 @@ export class StateDir {
   }
 
   /** Queues a save; saves happen one at a time, in order. Resolves once it is on disk. */
-  save(state: AgentState): Promise<void> {
+  save(state: AgentState, hint?: SaveHint): Promise<void> {
     return this.writes.run(async () => {
       const saved = this.saved;
       if (saved === null || this.seq >= SNAPSHOT_EVERY || this.journalBytes >= JOURNAL_MAX_BYTES) return this.snapshot(state);
-      const { patch, farms } = diffState(saved, state);
+      const hinted = hint !== undefined && hint.from.config === saved.state.config && hint.from.ir === saved.state.ir;
+      const patch = hinted ? hintedPatch(saved.state, state, hint) : diffState(saved, state);
       const line = `${JSON.stringify({ generation: this.generation, seq: this.seq + 1, patch } satisfies JournalLine)}\n`;
       // A change as large as a tenth of the journal's budget is cheaper as a snapshot.
       if (line.length > JOURNAL_MAX_BYTES / 10) return this.snapshot(state);
@@ -271,7 +286,7 @@ export class StateDir {
       await this.journal.datasync();
       this.seq++;
       this.journalBytes += Buffer.byteLength(line);
-      this.saved = { state, farms };
+      this.saved = { state };
     });
   }
 
@@ -288,7 +303,7 @@ export class StateDir {
     this.generation = generation;
     this.seq = 0;
     this.journalBytes = 0;
-    this.saved = { state, farms };
+    this.saved = { state };
   }
 
   /** Waits for every queued save. */
@@ -305,26 +320,68 @@ export class StateDir {
 }
 
 /** What changed from the saved state to `state`: farms by name (unchanged farms are the same objects), the IR by diffIr. */
-function diffState(saved: Saved, state: AgentState): { patch: StatePatch; farms: NftlbFarm[] } {
+function diffState(saved: Saved, state: AgentState): StatePatch {
   const before = saved.state.config.farms;
   const after = state.config.farms;
   const modelPatch = diffNamed(before, after, (a, b) => a === b || JSON.stringify(a) === JSON.stringify(b));
-  let farms = saved.farms;
   const patch: StatePatch = { appliedAt: state.appliedAt, managed: state.managed ?? null };
   if (modelPatch !== undefined) {
-    const farmsPatch: NamedListPatch<NftlbFarm & { name: string }> = {
+    patch.farms = {
       ...(modelPatch.put ? { put: modelPatch.put.map((f) => farmToNftlb(f) as NftlbFarm & { name: string }) } : {}),
       ...(modelPatch.remove ? { remove: modelPatch.remove } : {}),
       ...(modelPatch.order ? { order: modelPatch.order } : {}),
     };
-    patch.farms = farmsPatch;
-    farms = patchNamed(saved.farms as (NftlbFarm & { name: string })[], farmsPatch, "farm");
   }
   if (saved.state.ir !== state.ir) {
     const irPatch = diffIr(saved.state.ir, state.ir);
     if (irPatch.tables.length > 0 || irPatch.order !== undefined) patch.ir = irPatch;
   }
-  return { patch, farms };
+  return patch;
+}
+
+/**
+ * The journal line of a save whose changes are known (SaveHint): the farms named, put or
+ * removed by name as diffState would, and the hint's IR patch. O(changed farms), unless a farm
+ * was renamed or added other than at the end (then the farms' order is written, O(n)).
+ */
+function hintedPatch(before: AgentState, state: AgentState, hint: SaveHint): StatePatch {
+  const patch: StatePatch = { appliedAt: state.appliedAt, managed: state.managed ?? null };
+  const names = [...new Set(hint.changed)];
+  const from = before.config;
+  const to = state.config;
+  let farmsPatch: NamedListPatch<NftlbFarm & { name: string }> | undefined;
+  if (to.farms.length < from.farms.length) {
+    // Farms removed (the lane's other kind of change): nothing else changed.
+    // A scan of `from` (whose index has moved on to `to`), cheap and rare.
+    const remove = names.filter((name) => from.farms.some((f) => f.name === name));
+    if (remove.length > 0) farmsPatch = { remove };
+  } else {
+    // Looked up in `from` first, then in `to`: each config's index answers in turn.
+    const was = new Map(names.map((name) => [name, farmNamed(from, name)]));
+    const put: { farm: Farm; at: number; added: boolean }[] = [];
+    const remove: string[] = [];
+    for (const name of names) {
+      const at = farmPosition(to, name);
+      const now = at === undefined ? undefined : to.farms[at];
+      if (at === undefined || now === undefined) {
+        if (was.get(name) !== undefined) remove.push(name);
+      } else if (now !== was.get(name)) put.push({ farm: now, at, added: was.get(name) === undefined });
+    }
+    put.sort((a, b) => a.at - b.at);
+    // patchNamed puts new names at the end, in order: right when they are the last farms.
+    const added = put.filter((p) => p.added);
+    const inOrder = added.every((p, i) => p.at === to.farms.length - added.length + i);
+    if (put.length > 0 || remove.length > 0) {
+      farmsPatch = {
+        ...(put.length > 0 ? { put: put.map((p) => farmToNftlb(p.farm) as NftlbFarm & { name: string }) } : {}),
+        ...(remove.length > 0 ? { remove } : {}),
+        ...(inOrder ? {} : { order: to.farms.map((f) => f.name) }),
+      };
+    }
+  }
+  if (farmsPatch !== undefined) patch.farms = farmsPatch;
+  if (hint.ir.tables.length > 0 || hint.ir.order !== undefined) patch.ir = hint.ir;
+  return patch;
 }
 
 function describe(error: unknown): string {

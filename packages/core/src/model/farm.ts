@@ -272,10 +272,16 @@ export function crossFarmIssues(config: Config): z.core.$ZodIssue[] {
   return issues;
 }
 
-const claimsMemo = new WeakMap<Farm, { ports: ReturnType<typeof parsePorts>; keys: [addr: string, key: string][] }>();
+/** What a farm claims: its parsed ports and one service key per virtual address (farms of one key may not overlap). */
+export interface FarmClaims {
+  ports: ReturnType<typeof parsePorts>;
+  keys: [addr: string, key: string][];
+}
+
+const claimsMemo = new WeakMap<Farm, FarmClaims>();
 
 /** A farm's parsed ports and its service keys; memoized per farm object (the agent keeps unchanged farms' objects). */
-function claimsOf(farm: Farm): { ports: ReturnType<typeof parsePorts>; keys: [addr: string, key: string][] } {
+export function claimsOf(farm: Farm): FarmClaims {
   let claims = claimsMemo.get(farm);
   if (claims === undefined) {
     const addrs = [farm["virtual-addr"], ...(farm["virtual-addr6"] ? [farm["virtual-addr6"]] : [])];
@@ -286,11 +292,28 @@ function claimsOf(farm: Farm): { ports: ReturnType<typeof parsePorts>; keys: [ad
   return claims;
 }
 
+/** Where a farm (`ports` its claims' ports) overlaps an earlier farm of the same service key, if it does. */
+export function claimOverlap(farm: Farm, ports: FarmClaims["ports"], otherPorts: FarmClaims["ports"]): { from: number; to: number } | null {
+  return farm["virtual-ports"] === "" ? { from: 1, to: 65535 } : ports.ok && otherPorts.ok ? rangesOverlap(ports.ranges, otherPorts.ranges) : null;
+}
+
+/** The message of the cross-farm issue on `farm` when it overlaps farm `other` at `addr`. */
+export function claimOverlapMessage(farm: Farm, addr: string, overlap: { from: number; to: number }, other: string): string {
+  const what = farm["virtual-ports"] === "" ? "every port" : overlap.from === overlap.to ? `port ${overlap.from}` : `ports ${overlap.from}-${overlap.to}`;
+  const verb = what.startsWith("ports") ? "are" : "is";
+  return `${what} of ${farm.protocol} ${addr} ${verb} already served by farm "${other}"`;
+}
+
+/** The message of the cross-farm issue on a farm whose name farm #`first` (0-based) has too. */
+export function duplicateNameMessage(first: number): string {
+  return `is a duplicate farm name (farm #${first + 1} has it too)`;
+}
+
 function checkConfig(config: Config, ctx: Ctx): void {
   const byName = new Map<string, number>();
   config.farms.forEach((farm, i) => {
     const first = byName.get(farm.name);
-    if (first !== undefined) ctx.addIssue({ code: "custom", path: ["farms", i, "name"], message: `is a duplicate farm name (farm #${first + 1} has it too)` });
+    if (first !== undefined) ctx.addIssue({ code: "custom", path: ["farms", i, "name"], message: duplicateNameMessage(first) });
     else byName.set(farm.name, i);
   });
 
@@ -303,17 +326,9 @@ function checkConfig(config: Config, ctx: Ctx): void {
     for (const [addr, key] of keys) {
       const others = claims.get(key) ?? [];
       for (const other of others) {
-        const overlap =
-          farm["virtual-ports"] === "" ? { from: 1, to: 65535 } : ports.ok && other.ports.ok ? rangesOverlap(ports.ranges, other.ports.ranges) : null;
+        const overlap = claimOverlap(farm, ports, other.ports);
         if (overlap) {
-          const what =
-            farm["virtual-ports"] === "" ? "every port" : overlap.from === overlap.to ? `port ${overlap.from}` : `ports ${overlap.from}-${overlap.to}`;
-          const verb = what.startsWith("ports") ? "are" : "is";
-          ctx.addIssue({
-            code: "custom",
-            path: ["farms", i, "virtual-ports"],
-            message: `${what} of ${farm.protocol} ${addr} ${verb} already served by farm "${other.farm}"`,
-          });
+          ctx.addIssue({ code: "custom", path: ["farms", i, "virtual-ports"], message: claimOverlapMessage(farm, addr, overlap, other.farm) });
           break;
         }
       }

@@ -1,4 +1,5 @@
-import { ConfigSchema, crossFarmIssues, FarmSchema, type Config, type Farm, type Backend } from "../model/farm.ts";
+import { ConfigSchema, FarmSchema, type Config, type Farm, type Backend } from "../model/farm.ts";
+import { crossFarmIssuesAfter } from "../model/farm-index.ts";
 import { ConfigError, toConfigIssues, type ConfigIssue } from "../model/issues.ts";
 
 export type ParseResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
@@ -29,7 +30,8 @@ export function safeReplaceFarms(current: Config, updates: readonly { index: num
   }
   if (issues.length > 0) return { ok: false, issues };
   const config: Config = { farms };
-  const cross = crossFarmIssues(config);
+  // Through the index of `current`'s farms, moved to the new config: O(updates), not O(farms).
+  const cross = crossFarmIssuesAfter(current, config, updates.map((u) => u.index));
   return cross.length > 0 ? { ok: false, issues: toConfigIssues(config, cross) } : { ok: true, config };
 }
 

@@ -1,0 +1,406 @@
+import type { Config, Farm } from "../model/farm.ts";
+import { farmPosition } from "../model/farm-index.ts";
+import { buildRuleset, DEFAULT_TABLE, type BuildOptions } from "./build.ts";
+import type { NftOp } from "./delta.ts";
+import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
+import type { ElementPatch, IrPatch, NamedListPatch, TablePatch } from "./ir-patch.ts";
+
+// The lane for a change of a few farms at 10,000: the next IR, the nft operations and the
+// state journal's IR patch, computed from the previous IR by patching only the changed farms'
+// chains and map elements, O(changed farms) (plus a few array copies), instead of building
+// the whole IR (buildRuleset), diffing it (planDelta) and diffing it again (diffIr).
+//
+// Exact by construction and by test (farm-delta.unit.test.ts, over random configs and
+// changes): the IR equals buildRuleset(next), element and chain order included; the ops take
+// the previous IR to it as planDelta's do (the same ops, in the same order); patchIr(prev,
+// patch) equals it. What each farm contributes comes from buildRuleset itself (a build of
+// the farm alone), so the lane never renders a rule on its own.
+//
+// Not taken (the caller builds and plans in full): a change that touches a dsr farm that is
+// up (before or after: dsr chains depend on host facts and live in the netdev table), a
+// change that is neither farms replaced in place plus farms appended at the end nor farms
+// removed, a farm that comes up where no farm near it had chains or elements to insert
+// after, and an IR that does not look like the build of the previous config.
+
+type Element = [key: string, value: string];
+
+/** The inet table's chains and map elements of one farm, as buildRuleset makes them. */
+interface Contribution {
+  chains: readonly IrChain[];
+  elements: ReadonlyMap<string, readonly Element[]>;
+}
+
+const NOTHING: Contribution = { chains: [], elements: new Map() };
+const contributions = new WeakMap<Farm, Contribution>();
+
+/** How many farms back the lane looks for a neighbour to insert a farm's chains or elements after. */
+const SCAN_LIMIT = 2048;
+
+function contributionOf(farm: Farm | undefined): Contribution {
+  if (farm === undefined || farm.state !== "up" || farm.mode === "dsr") return NOTHING;
+  let c = contributions.get(farm);
+  if (c === undefined) {
+    const inet = inetOf(buildRuleset({ farms: [farm] }));
+    const elements = new Map<string, readonly Element[]>();
+    for (const map of inet.maps) if (map.elements.length > 0) elements.set(map.name, map.elements);
+    c = { chains: inet.chains.slice(SKELETON.chains.length), elements };
+    contributions.set(farm, c);
+  }
+  return c;
+}
+
+function inetOf(ir: IrRuleset): IrTable {
+  const inet = ir.tables.find((t) => t.family === "inet");
+  if (inet === undefined) throw new Error("buildRuleset made no inet table");
+  return inet;
+}
+
+/** The inet table of no farms: the chains before every farm chain, and the maps. */
+const SKELETON: IrTable = inetOf(buildRuleset({ farms: [] }));
+
+// Where each chain (by name) and map element (by key) is in an IR list: kept per list, moved
+// to the next list when a change leaves the other positions as they were. A hint, checked on
+// every use; rebuilt (O(n)) when it is wrong or missing.
+const positions = new WeakMap<readonly unknown[], Map<string, number>>();
+
+function positionIndex<T>(list: readonly T[], keyOf: (item: T) => string): Map<string, number> {
+  let index = positions.get(list);
+  if (index === undefined) {
+    index = new Map();
+    for (let i = 0; i < list.length; i++) index.set(keyOf(list[i] as T), i);
+    positions.set(list, index);
+  }
+  return index;
+}
+
+function find<T>(list: readonly T[], key: string, keyOf: (item: T) => string): number | undefined {
+  const at = positionIndex(list, keyOf).get(key);
+  if (at !== undefined && list[at] !== undefined && keyOf(list[at] as T) === key) return at;
+  positions.delete(list);
+  const again = positionIndex(list, keyOf).get(key);
+  return again !== undefined && keyOf(list[again] as T) === key ? again : undefined;
+}
+
+/** Replace `remove` items at `at` (in the old list) with `insert`; `order` breaks ties between edits at one place. */
+interface Edit<T> {
+  at: number;
+  remove: number;
+  insert: readonly T[];
+  order: number;
+  /** Filled by applyEdits: where `insert` starts in the new list. */
+  newAt?: number;
+}
+
+class NoLane extends Error {}
+
+function applyEdits<T>(list: readonly T[], edits: Edit<T>[], keyOf: (item: T) => string): readonly T[] {
+  edits.sort((a, b) => a.at - b.at || (a.remove === 0 ? 0 : 1) - (b.remove === 0 ? 0 : 1) || a.order - b.order);
+  let out: T[];
+  let cursor = 0;
+  if (edits.every((e) => e.remove === e.insert.length)) {
+    // Farms changed in place (the common case): a copy with the items replaced.
+    out = list.slice();
+    for (const edit of edits) {
+      if (edit.at < cursor) throw new NoLane("two farms' chains or elements overlap");
+      edit.newAt = edit.at;
+      edit.insert.forEach((item, i) => (out[edit.at + i] = item));
+      cursor = edit.at + edit.remove;
+    }
+  } else {
+    out = [];
+    for (const edit of edits) {
+      if (edit.at < cursor) throw new NoLane("two farms' chains or elements overlap");
+      for (let i = cursor; i < edit.at; i++) out.push(list[i] as T);
+      edit.newAt = out.length;
+      for (const item of edit.insert) out.push(item);
+      cursor = edit.at + edit.remove;
+    }
+    for (let i = cursor; i < list.length; i++) out.push(list[i] as T);
+  }
+  // The index moves along: the removed keys out, the others shifted by what the edits before
+  // them added or removed (nothing to shift for edits in place or at the end), the new keys in.
+  const old = positions.get(list);
+  if (old !== undefined) {
+    for (const e of edits) for (let i = 0; i < e.remove; i++) {
+      const key = keyOf(list[e.at + i] as T);
+      if (old.get(key) === e.at + i) old.delete(key);
+    }
+    const shifts = edits.filter((e) => e.remove !== e.insert.length && e.at + e.remove < list.length);
+    if (shifts.length > 0) {
+      // Where each edit's old span ends, and by how much the items from there on move.
+      const ends = shifts.map((e) => e.at + e.remove);
+      let sum = 0;
+      const deltas = shifts.map((e) => (sum += e.insert.length - e.remove));
+      for (const [key, pos] of old) {
+        let lo = 0;
+        let hi = ends.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if ((ends[mid] as number) <= pos) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo > 0) old.set(key, pos + (deltas[lo - 1] as number));
+      }
+    }
+    for (const e of edits) e.insert.forEach((item, i) => old.set(keyOf(item), (e.newAt as number) + i));
+    positions.delete(list);
+    positions.set(out, old);
+  }
+  return out;
+}
+
+/** One touched place of the config: the farm before (if any) and after (if any). */
+interface Slot {
+  old: Farm | undefined;
+  next: Farm | undefined;
+  /** The old farm's position in the previous config (for a farm appended: none). */
+  oldPos: number | undefined;
+  order: number;
+}
+
+const chainKey = (c: IrChain) => c.name;
+const elementKey = (e: Element) => e[0];
+
+/** The edits of one list (the chains, or one map's elements). */
+function editsOf<T>(
+  list: readonly T[],
+  slots: readonly Slot[],
+  prev: Config,
+  itemsOf: (c: Contribution) => readonly T[],
+  keyOf: (item: T) => string,
+  same: (a: T, b: T) => boolean,
+  base: number,
+): Edit<T>[] {
+  const edits: Edit<T>[] = [];
+  for (const slot of slots) {
+    const before = itemsOf(contributionOf(slot.old));
+    const after = itemsOf(contributionOf(slot.next));
+    if (before.length === 0 && after.length === 0) continue;
+    if (before.length > 0) {
+      const at = find(list, keyOf(before[0] as T), keyOf);
+      if (at === undefined) throw new NoLane(`${keyOf(before[0] as T)} is not in the previous IR`);
+      const old: T[] = [];
+      for (let i = 0; i < before.length; i++) {
+        const item = list[at + i];
+        if (item === undefined || keyOf(item) !== keyOf(before[i] as T)) throw new NoLane("the previous IR is not the build of the previous config");
+        old.push(item);
+      }
+      if (after.length === before.length && after.every((item, i) => same(old[i] as T, item))) continue;
+      edits.push({ at, remove: before.length, insert: after, order: slot.order });
+      continue;
+    }
+    edits.push({ at: slot.oldPos === undefined ? list.length : anchor(list, prev, slot.oldPos, itemsOf, keyOf, base), remove: 0, insert: after, order: slot.order });
+  }
+  return edits;
+}
+
+/** Where the items of the farm at `pos` of `prev` go when it had none: after those of the nearest farm before it that has some. */
+function anchor<T>(list: readonly T[], prev: Config, pos: number, itemsOf: (c: Contribution) => readonly T[], keyOf: (item: T) => string, base: number): number {
+  for (let j = pos - 1, steps = 0; j >= 0; j--, steps++) {
+    if (steps >= SCAN_LIMIT) throw new NoLane("no farm with chains or elements near the one that comes up");
+    const items = itemsOf(contributionOf(prev.farms[j]));
+    if (items.length === 0) continue;
+    const last = items[items.length - 1] as T;
+    const at = find(list, keyOf(last), keyOf);
+    if (at === undefined) throw new NoLane(`${keyOf(last)} is not in the previous IR`);
+    return at + 1;
+  }
+  return base;
+}
+
+const sameRules = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((r, i) => r === b[i]));
+const sameChain = (a: IrChain, b: IrChain) => a === b || (a.name === b.name && a.hook === undefined && b.hook === undefined && sameRules(a.rules, b.rules));
+const sameElement = (a: Element, b: Element) => a[0] === b[0] && a[1] === b[1];
+
+/** The items an edit list removes and inserts, by key, with their old and new positions. */
+function sides<T>(edits: readonly Edit<T>[], list: readonly T[], keyOf: (item: T) => string) {
+  const removed = new Map<string, { item: T; at: number }>();
+  const inserted = new Map<string, { item: T; at: number }>();
+  for (const e of edits) {
+    for (let i = 0; i < e.remove; i++) removed.set(keyOf(list[e.at + i] as T), { item: list[e.at + i] as T, at: e.at + i });
+    e.insert.forEach((item, i) => inserted.set(keyOf(item), { item, at: (e.newAt as number) + i }));
+  }
+  return { removed, inserted };
+}
+
+/**
+ * Whether adding and removing by key (patchNamed, patchElements: the kept in place, the new at
+ * the end) turns the old list into the new one, order included.
+ */
+function patchable<T>(edits: readonly Edit<T>[], list: readonly T[], keyOf: (item: T) => string, removed: ReadonlyMap<string, unknown>, inserted: ReadonlyMap<string, unknown>): boolean {
+  for (const e of edits) {
+    const kept: string[] = [];
+    for (let i = 0; i < e.remove; i++) {
+      const key = keyOf(list[e.at + i] as T);
+      if (inserted.has(key)) kept.push(key);
+    }
+    const keys = e.insert.map(keyOf);
+    if (!kept.every((k, i) => keys[i] === k)) return false;
+    const fresh = keys.slice(kept.length);
+    if (fresh.some((k) => removed.has(k))) return false;
+    if (fresh.length > 0 && e.at + e.remove !== list.length) return false;
+  }
+  return true;
+}
+
+export interface FarmChange {
+  /** buildRuleset(next, options), element order included. */
+  ir: IrRuleset;
+  /** What planDelta(prevIr, ir) plans. */
+  ops: NftOp[];
+  /** patchIr(prevIr, patch) is `ir`. */
+  patch: IrPatch;
+}
+
+export type FarmChangeResult = ({ ok: true } & FarmChange) | { ok: false; reason: string };
+
+function slotsOf(prev: Config, next: Config, changed: Iterable<string>): Slot[] {
+  const names = new Set(changed);
+  if (next.farms.length < prev.farms.length) {
+    // Farms removed, the others kept in their order. Found by a scan of `prev` (cheap, and a
+    // removal is rare): the config index has moved on to `next` and would be rebuilt for `prev`.
+    const slots: Slot[] = [];
+    prev.farms.forEach((farm, pos) => {
+      if (names.has(farm.name)) slots.push({ old: farm, next: undefined, oldPos: pos, order: pos });
+    });
+    if (next.farms.length !== prev.farms.length - slots.length) throw new NoLane("the farms removed do not account for the config's length");
+    return slots;
+  }
+  // Farms replaced in place (renamed ones too) and appended at the end. Positions in `prev`
+  // first, then in `next`: each config's index answers in turn.
+  const touched = new Set<number>();
+  for (const name of names) {
+    const pos = farmPosition(prev, name);
+    if (pos !== undefined) touched.add(pos);
+  }
+  for (const name of names) {
+    const pos = farmPosition(next, name);
+    if (pos !== undefined) touched.add(pos);
+  }
+  let appended = 0;
+  for (const pos of touched) if (pos >= prev.farms.length) appended++;
+  if (appended !== next.farms.length - prev.farms.length) throw new NoLane("the changed farms do not account for the config's length");
+  return [...touched].sort((a, b) => a - b).map((pos) => {
+    const old = prev.farms[pos];
+    const now = next.farms[pos];
+    if ((old !== undefined && !names.has(old.name)) || (now !== undefined && !names.has(now.name))) throw new NoLane("a farm changed that is not named as changed");
+    return { old, next: now, oldPos: pos < prev.farms.length ? pos : undefined, order: pos };
+  });
+}
+
+/**
+ * The next IR, its ops and its journal patch for `next`, which is `prev` with the farms named
+ * in `changed` added, changed or removed (farms replaced in place and appended at the end, or
+ * farms removed; every other farm the same object), given `prevIr` = buildRuleset(prev,
+ * options). O(changed farms). `{ ok: false }` with the reason when the lane does not apply:
+ * the caller then builds and plans in full.
+ */
+export function planFarmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iterable<string>, options: BuildOptions = {}): FarmChangeResult {
+  try {
+    return { ok: true, ...farmChange(prevIr, prev, next, changed, options.table ?? DEFAULT_TABLE) };
+  } catch (error) {
+    if (error instanceof NoLane) return { ok: false, reason: error.message };
+    throw error;
+  }
+}
+
+function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iterable<string>, table: string): FarmChange {
+  const slots = slotsOf(prev, next, changed).filter((s) => s.old !== s.next);
+  for (const s of slots) {
+    for (const farm of [s.old, s.next]) {
+      if (farm?.mode === "dsr" && farm.state === "up") throw new NoLane(`farm ${farm.name} is a dsr farm`);
+    }
+  }
+  const inet = prevIr.tables.find((t) => t.family === "inet");
+  if (inet === undefined || inet.name !== table) throw new NoLane("the previous IR has no inet table of the agent's");
+  if (prevIr.tables.some((t) => t.name !== table)) throw new NoLane("the previous IR has another table");
+  const base = SKELETON.chains.length;
+  if (inet.maps.length !== SKELETON.maps.length || !inet.maps.every((m, i) => m.name === SKELETON.maps[i]?.name)) throw new NoLane("the previous IR's maps are not the builder's");
+  if (!SKELETON.chains.every((c, i) => inet.chains[i]?.name === c.name)) throw new NoLane("the previous IR's base chains are not the builder's");
+
+  const at = { family: "inet" as const, table };
+  const addObjects: NftOp[] = [];
+  const flushes: NftOp[] = [];
+  const deleteElements: NftOp[] = [];
+  const deleteChains: NftOp[] = [];
+  const addElements: NftOp[] = [];
+  const addRules: NftOp[] = [];
+  const tablePatch: Extract<TablePatch, { chains?: unknown }> = { family: "inet" };
+
+  // Chains.
+  const chainEdits = editsOf(inet.chains, slots, prev, (c) => c.chains, chainKey, sameChain, base);
+  let chains = inet.chains;
+  if (chainEdits.length > 0) {
+    chains = applyEdits(inet.chains, chainEdits, chainKey) as IrChain[];
+    const { removed, inserted } = sides(chainEdits, inet.chains, chainKey);
+    const byOld = [...removed].sort((a, b) => a[1].at - b[1].at);
+    const byNew = [...inserted].sort((a, b) => a[1].at - b[1].at);
+    const refill = new Set<string>();
+    for (const [name, { item }] of byNew) {
+      if (item.hook !== undefined) throw new NoLane(`chain ${name} has a hook`);
+      if (!removed.has(name)) addObjects.push({ op: "add chain", ...at, chain: name });
+    }
+    for (const [name, { item }] of byOld) {
+      const now = inserted.get(name)?.item;
+      if (now === undefined) flushes.push({ op: "flush chain", ...at, chain: name });
+      else if (!sameRules(item.rules, now.rules)) {
+        flushes.push({ op: "flush chain", ...at, chain: name });
+        refill.add(name);
+      }
+    }
+    for (const [name] of byOld) if (!inserted.has(name)) deleteChains.push({ op: "delete chain", ...at, chain: name });
+    for (const [name, { item }] of byNew) {
+      if (!removed.has(name) || refill.has(name)) for (const rule of item.rules) addRules.push({ op: "add rule", ...at, chain: name, rule });
+    }
+    const put = byNew.filter(([name, { item }]) => {
+      const was = removed.get(name)?.item;
+      return was === undefined || !(was === item || (was.hook === item.hook && sameRules(was.rules, item.rules)));
+    });
+    const remove = byOld.filter(([name]) => !inserted.has(name)).map(([name]) => name);
+    const patch: NamedListPatch<IrChain> = {
+      ...(put.length > 0 ? { put: put.map(([, { item }]) => item) } : {}),
+      ...(remove.length > 0 ? { remove } : {}),
+    };
+    if (!patchable(chainEdits, inet.chains, chainKey, removed, inserted)) patch.order = chains.map(chainKey);
+    if (patch.put !== undefined || patch.remove !== undefined || patch.order !== undefined) tablePatch.chains = patch;
+  }
+
+  // Map elements, map by map in the table's order.
+  const putMaps: IrMap[] = [];
+  const elementPatches: ElementPatch[] = [];
+  const maps = inet.maps.map((map) => {
+    const edits = editsOf(map.elements, slots, prev, (c) => c.elements.get(map.name) ?? [], elementKey, sameElement, 0);
+    if (edits.length === 0) return map;
+    const elements = applyEdits(map.elements, edits, elementKey) as Element[];
+    const { removed, inserted } = sides(edits, map.elements, elementKey);
+    const stale = [...removed].filter(([key, { item }]) => inserted.get(key)?.item[1] !== item[1]).sort((a, b) => a[1].at - b[1].at);
+    const fresh = [...inserted].filter(([key, { item }]) => removed.get(key)?.item[1] !== item[1]).sort((a, b) => a[1].at - b[1].at);
+    if (stale.length > 0) deleteElements.push({ op: "delete element", ...at, map: map.name, keys: stale.map(([key]) => key) });
+    if (fresh.length > 0) addElements.push({ op: "add element", ...at, map: map.name, elements: fresh.map(([k, { item }]) => [k, item[1]]) });
+    const nextMap: IrMap = { ...map, elements };
+    if (patchable(edits, map.elements, elementKey, removed, inserted)) {
+      const remove = [...removed.keys()].filter((k) => !inserted.has(k));
+      if (fresh.length > 0 || remove.length > 0) elementPatches.push({ map: map.name, add: fresh.map(([k, { item }]) => [k, item[1]]), remove });
+    } else putMaps.push(nextMap);
+    return nextMap;
+  });
+  if (putMaps.length > 0) tablePatch.maps = { put: putMaps };
+  if (elementPatches.length > 0) tablePatch.elements = elementPatches;
+
+  const nextInet: IrTable = { family: inet.family, name: inet.name, maps, chains: chains as IrChain[] };
+  const ir: IrRuleset = { tables: prevIr.tables.map((t) => (t === inet ? nextInet : t)) };
+  const ops = [...addObjects, ...flushes, ...deleteElements, ...deleteChains, ...addElements, ...addRules];
+  const changedTable = tablePatch.chains !== undefined || tablePatch.maps !== undefined || tablePatch.elements !== undefined;
+  return { ir, ops, patch: { tables: changedTable ? [tablePatch] : [] } };
+}
+
+/**
+ * Builds what planFarmChange looks things up in for `ir` (where each chain and map element
+ * is), O(n) once, so that the first change after a start does not pay for it.
+ */
+export function prepareFarmChange(ir: IrRuleset): void {
+  const inet = ir.tables.find((t) => t.family === "inet");
+  if (inet === undefined) return;
+  positionIndex(inet.chains, chainKey);
+  for (const map of inet.maps) positionIndex(map.elements, elementKey);
+}

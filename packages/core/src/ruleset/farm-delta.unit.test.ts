@@ -1,0 +1,103 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { crossFarmIssues, type Config } from "../model/farm.ts";
+import { crossFarmIssuesAfter } from "../model/farm-index.ts";
+import { parseConfig } from "../nftlb/codec.ts";
+import { buildRuleset } from "./build.ts";
+import { planDelta } from "./delta.ts";
+import { planFarmChange } from "./farm-delta.ts";
+import { applyLaneStep, laneConfig, laneFarmSpec, laneStep } from "./farm-gen.ts";
+import { fakeApply, normalizeIr, TEST_FACTS } from "./fake-nft.ts";
+import { patchIr } from "./ir-patch.ts";
+import type { IrRuleset } from "./ir.ts";
+
+const T = "switchyard";
+const options = { table: T, facts: TEST_FACTS };
+const build = (config: Config) => buildRuleset(config, options);
+
+/** Checks one lane result against the full path; returns whether the lane was taken. */
+function check(prevIr: IrRuleset, prev: Config, next: Config, changed: string[]): { taken: boolean; ir: IrRuleset; reason?: string } {
+  const full = build(next);
+  const lane = planFarmChange(prevIr, prev, next, changed, options);
+  if (!lane.ok) return { taken: false, ir: full, reason: lane.reason };
+  // The IR, byte for byte (key order and element order included).
+  expect(JSON.stringify(lane.ir)).toBe(JSON.stringify(full));
+  // The ops: planDelta's, and they take the fake kernel to the IR.
+  expect(lane.ops).toEqual(planDelta(prevIr, full, T));
+  expect(fakeApply(prevIr, lane.ops)).toEqual(normalizeIr(full));
+  // The journal patch rebuilds the IR, order included.
+  expect(JSON.stringify(patchIr(prevIr, lane.patch))).toBe(JSON.stringify(full));
+  return { taken: true, ir: lane.ir };
+}
+
+describe("planFarmChange: the lane for a change of a few farms", () => {
+  it("equals the full build, planDelta and a patch that rebuilds it, over random configs and sequences of changes", { timeout: 120_000 }, () => {
+    let taken = 0;
+    let steps = 0;
+    const reasons = new Map<string, number>();
+    fc.assert(
+      fc.property(fc.array(laneFarmSpec, { maxLength: 12 }), fc.array(laneStep, { minLength: 1, maxLength: 8 }), (specs, plan) => {
+        let config = laneConfig(specs);
+        if (crossFarmIssues(config).length > 0) config = { farms: config.farms.filter((_, i) => i === 0) };
+        let ir = build(config);
+        for (const step of plan) {
+          const change = applyLaneStep(config, step);
+          if (change === undefined) continue;
+          // As the agent does: the cross-farm check through the index, then the lane.
+          const issues = change.removed ? crossFarmIssues(change.next) : crossFarmIssuesAfter(config, change.next, change.touched);
+          expect(issues).toEqual(crossFarmIssues(change.next));
+          if (issues.length > 0) continue;
+          steps++;
+          const result = check(ir, config, change.next, change.changed);
+          if (result.taken) taken++;
+          else reasons.set(result.reason ?? "", (reasons.get(result.reason ?? "") ?? 0) + 1);
+          config = change.next;
+          ir = result.ir;
+        }
+      }),
+      { numRuns: Number(process.env.LANE_RUNS ?? 400) },
+    );
+    if (process.env.LANE_STATS) console.log({ taken, steps, reasons });
+    // Most changes take the lane; those that do not touch an up dsr farm (or insert far away).
+    expect(taken).toBeGreaterThan(steps / 2);
+    for (const reason of reasons.keys()) expect(reason).toMatch(/dsr farm|near the one that comes up/);
+  });
+
+  it("patches one farm's chain among 1,000 and plans only its refill", () => {
+    const farms = Array.from({ length: 1000 }, (_, i) => ({
+      name: `svc${i}`,
+      "virtual-addr": `198.18.${128 + (i >> 8)}.${i & 255}`,
+      "virtual-ports": "80",
+      scheduler: "weight",
+      backends: [1, 2, 3, 4].map((b) => ({ name: `b${b}`, "ip-addr": `198.18.2.1${b}`, port: 80 })),
+    }));
+    const prev = parseConfig({ farms });
+    const prevIr = build(prev);
+    const farm = prev.farms[500]!;
+    const next: Config = { farms: prev.farms.map((f) => (f === farm ? { ...f, backends: f.backends.map((b, j) => (j === 0 ? { ...b, state: "down" as const } : b)) } : f)) };
+    const lane = planFarmChange(prevIr, prev, next, ["svc500"], options);
+    expect(lane.ok).toBe(true);
+    if (!lane.ok) return;
+    expect(lane.ops.map((op) => op.op)).toEqual(["flush chain", "add rule", "add rule", "add rule", "add rule"]);
+    expect(lane.ir).toEqual(build(next));
+    // Unchanged maps keep their element lists (nothing to compare next time).
+    const inet = (ir: IrRuleset) => ir.tables.find((t) => t.family === "inet")!;
+    expect(inet(lane.ir).maps.every((m, i) => m === inet(prevIr).maps[i])).toBe(true);
+    expect(lane.patch.tables).toEqual([{ family: "inet", chains: { put: [inet(lane.ir).chains[502]] } }]);
+  });
+
+  it("falls back for a dsr farm and says why", () => {
+    const dsr = {
+      name: "fast",
+      "virtual-addr": "198.18.1.101",
+      "virtual-ports": "443",
+      mode: "dsr",
+      iface: "eth-in",
+      backends: [{ name: "a", "ip-addr": "198.18.2.31", "ether-addr": "02:00:00:00:00:31" }],
+    };
+    const prev = parseConfig({ farms: [dsr] });
+    const next = parseConfig({ farms: [{ ...dsr, backends: [{ ...dsr.backends[0], weight: 2 }] }] });
+    const lane = planFarmChange(build(prev), prev, next, ["fast"], options);
+    expect(lane).toEqual({ ok: false, reason: "farm fast is a dsr farm" });
+  });
+});
