@@ -29,11 +29,24 @@ export const IrChainSchema = z.strictObject({
   rules: z.array(z.string()),
 });
 
+/**
+ * A named counter object (nft `counter NAME`): nft's scanner reads it bare (no quotes), and
+ * the kernel keeps names up to 255 bytes. `/` is allowed so that core's counter names
+ * (`c/FARM/BACKEND`) can be split back into the farm and backend names, which cannot hold it.
+ */
+export const COUNTER_NAME = /^[A-Za-z][A-Za-z0-9_./-]{0,254}$/;
+const counterName = z.string().regex(COUNTER_NAME, { error: () => "must be a counter name (a letter, then letters, digits, '_', '.', '/', '-'; at most 255)" });
+
 export const IrTableSchema = z.strictObject({
   family: z.enum(["inet", "netdev"]),
   name: identifier,
   maps: z.array(IrMapSchema),
   chains: z.array(IrChainSchema),
+  /**
+   * Named counters, which rules of this table use as `counter name NAME`. Optional, and left
+   * out when there are none: an IR from before counters parses and hashes as it did.
+   */
+  counters: z.array(counterName).optional(),
 });
 
 export const IrRulesetSchema = z.strictObject({
