@@ -52,6 +52,7 @@ export const NFT_NG_INCREMENTAL = 0;
 export const NFT_NG_RANDOM = 1;
 export const NFT_HASH_JENKINS = 0;
 export const NFT_HASH_SYM = 1;
+export const NFT_OBJECT_COUNTER = 1;
 
 // <netinet/in.h>
 export const IPPROTO = { tcp: 6, udp: 17, sctp: 132 } as const;
@@ -99,3 +100,5 @@ export const NFTNL_EXPR_HASH_MODULUS = NFTNL_EXPR_BASE + 3;
 export const NFTNL_EXPR_HASH_SEED = NFTNL_EXPR_BASE + 4;
 export const NFTNL_EXPR_HASH_OFFSET = NFTNL_EXPR_BASE + 5;
 export const NFTNL_EXPR_HASH_TYPE = NFTNL_EXPR_BASE + 6;
+export const NFTNL_EXPR_OBJREF_IMM_TYPE = NFTNL_EXPR_BASE + 0;
+export const NFTNL_EXPR_OBJREF_IMM_NAME = NFTNL_EXPR_BASE + 1;
