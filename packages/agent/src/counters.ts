@@ -1,5 +1,7 @@
 import { parseCounterName, type CounterValue, type CounterValues } from "@switchyard/core";
+import type { Logger } from "./log.ts";
 import type { NftDriver } from "./nft/driver.ts";
+import type { CounterDumper } from "./nft/netlink/counters.ts";
 
 // The agent's per-backend counters: core gives every backend of a NAT farm a named counter
 // (`c/FARM/BACKEND`) that its farm chain's rule increments for each connection it sends
@@ -66,17 +68,36 @@ export function countersMetrics(farms: readonly FarmCounters[]): string[] {
   return lines;
 }
 
+export interface CounterReaderOptions {
+  driver: Pick<NftDriver, "listCounters">;
+  table: string;
+  /** A netlink dump of the counters (tens of ms at 10,000 farms); nft -j (about 1 s there) when absent or when it fails. */
+  dumper?: CounterDumper | null;
+  log?: Logger;
+  now?: () => number;
+}
+
 /** Reads the named counters of the agent's inet table. */
 export class CounterReader {
-  constructor(
-    private readonly driver: Pick<NftDriver, "listCounters">,
-    readonly table: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+  readonly table: string;
+  private readonly now: () => number;
+
+  constructor(private readonly options: CounterReaderOptions) {
+    this.table = options.table;
+    this.now = options.now ?? Date.now;
+  }
 
   /** Every named counter of the table (empty when the table does not exist). */
   async values(): Promise<Map<string, CounterValue>> {
-    return (await this.driver.listCounters("inet", this.table)) ?? new Map();
+    const { dumper, driver, log } = this.options;
+    if (dumper) {
+      try {
+        return dumper.read(this.table);
+      } catch (error) {
+        log?.warn({ reason: (error as Error).message }, "netlink counter dump failed; reading the counters with nft");
+      }
+    }
+    return (await driver.listCounters("inet", this.table)) ?? new Map();
   }
 
   async report(): Promise<CountersReport> {

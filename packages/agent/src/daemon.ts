@@ -10,6 +10,7 @@ import { execRunner, type NftRunner } from "./nft/runner.ts";
 import { isManagedPath, managedApi } from "./managed/api.ts";
 import { DriftWatcher } from "./drift/watcher.ts";
 import { CounterReader } from "./counters.ts";
+import { openCounterDumper, type CounterDumper } from "./nft/netlink/counters.ts";
 import { openChainRefiller, type ChainRefiller } from "./nft/netlink/refill.ts";
 
 import { ManagedAgent, ManagedFarms } from "./managed/managed.ts";
@@ -75,6 +76,7 @@ export class Daemon {
   private readonly drift: DriftWatcher;
   private readonly refiller: ChainRefiller | null;
   private readonly counters: CounterReader;
+  private readonly dumper: CounterDumper | null;
   private server: JsonServer | null = null;
   private starting: Promise<void> | null = null;
 
@@ -82,7 +84,8 @@ export class Daemon {
     this.driver = new NftDriver(options.runner ?? execRunner());
     this.stateDir = new StateDir(options.stateDir);
     this.refiller = options.netlink === false ? null : openChainRefiller();
-    this.counters = new CounterReader(this.driver, options.table);
+    this.dumper = options.netlink === false ? null : openCounterDumper();
+    this.counters = new CounterReader({ driver: this.driver, table: options.table, dumper: this.dumper, log: options.log });
     this.applier = new Applier({
       driver: this.driver,
       table: options.table,
@@ -138,6 +141,7 @@ export class Daemon {
     await this.farms.idle();
     await this.managed?.idle();
     this.refiller?.close();
+    this.dumper?.close();
     await this.stateDir.close();
   }
 

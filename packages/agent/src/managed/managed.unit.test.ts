@@ -192,7 +192,7 @@ describe("managed API over HTTP", () => {
       ],
     });
     const driver = new NftDriver({ run: async (args) => (args.join(" ") === "-j list counters table inet switchyard" ? { stdout: listing, stderr: "", code: 0 } : { stdout: "", stderr: "?", code: 1 }) });
-    const v1 = managedApi({ token: TOKEN, agent, log, counters: new CounterReader(driver, "switchyard", () => 0) });
+    const v1 = managedApi({ token: TOKEN, agent, log, counters: new CounterReader({ driver, table: "switchyard", now: () => 0 }) });
     await server.close();
     server = await serveJson({ host: "127.0.0.1", port: 0, log, errorBody }, v1);
     const answer = await call("GET", "/v1/counters", auth);
