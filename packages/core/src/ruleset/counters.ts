@@ -3,7 +3,7 @@ import { COUNTER_NAME } from "./ir.ts";
 // Counter names: one named counter per backend of each NAT farm, `c/FARM/BACKEND`. Farm and
 // backend names cannot hold "/" (letters, digits, "_", ".", "-"), so a name splits back into
 // both without a table to look them up in; nft reads it bare, and it stays far under the
-// kernel's 255 bytes (63 + 63 + 4).
+// kernel's 255 bytes (at most 129).
 
 const PART = /^[A-Za-z0-9_.-]+$/;
 
