@@ -3,7 +3,7 @@ import { parseConntrackStat, parseLoadAvg } from "./kernel.ts";
 import { parseOptions, trafficSeconds, UsageError } from "./options.ts";
 import { fillerVip, MEASURED_VIP, planServices } from "./plan.ts";
 import { median, pairedRatios, rate, summarize } from "./stats.ts";
-import { conntrackOnlyScript, switchyardConfig, switchyardRuleset } from "./switchyard.ts";
+import { conntrackOnlyScript, countersScript, switchyardConfig, switchyardRuleset } from "./switchyard.ts";
 import { parseWrkOutput, wrkLua } from "./wrk.ts";
 
 const BACKENDS = ["198.18.2.11", "198.18.2.12", "198.18.2.13", "198.18.2.14"];
@@ -30,6 +30,18 @@ describe("Switchyard rulesets", () => {
     expect(sy.mapElements).toBe(3);
     // prerouting, postrouting and a chain per farm
     expect(sy.chains).toBe(2 + 3);
+  });
+
+  it("the counter variants of (d): without the counters, or with a per-packet forward chain", () => {
+    const sy = switchyardRuleset(planServices(3, BACKENDS));
+    expect(sy.script).toContain("counter name c/measured/b1 dnat ip to 198.18.2.11:80");
+    const none = countersScript(sy.script, "none");
+    expect(none).not.toContain("counter");
+    expect(none).toContain("ct mark 0x80000000 meta l4proto tcp dnat ip to 198.18.2.11:80");
+    const perPacket = countersScript(sy.script, "perpacket");
+    expect(perPacket).toContain("type filter hook forward priority filter");
+    expect(perPacket).toContain("198.18.2.11 . 80 : c/svc0/b1");
+    expect((perPacket.match(/ : c\//g) ?? []).length).toBe(12); // one element per backend of every farm
   });
 
   it("(b) has nat hooks and a ct rule but no translation", () => {

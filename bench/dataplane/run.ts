@@ -12,16 +12,22 @@ import { parseOptions, trafficSeconds, UsageError, USAGE, type Options } from ".
 import { ANYCAST_ADDR, MEASURED_VIP, planServices, SERVICE_PORT } from "./plan.ts";
 import { findExecutable, startHttpServers, type ServerKind, type ServerSet } from "./server.ts";
 import { pairedRatios, rate, rateCell, ratioCell, seconds, summarize, table } from "./stats.ts";
-import { conntrackOnlyScript, switchyardDeleteScript, switchyardRuleset } from "./switchyard.ts";
+import { conntrackOnlyScript, countersScript, switchyardDeleteScript, switchyardRuleset } from "./switchyard.ts";
 import { errorCount, runWrk, type WrkResult } from "./wrk.ts";
 
 const VARIANTS = ["a", "b", "c", "d"] as const;
 type Variant = (typeof VARIANTS)[number];
+/**
+ * DATAPLANE_D_COUNTERS replaces (d) with a variant of Switchyard's own ruleset, to price its
+ * counters in pairs with (c): "none" (without its per-backend connection counters), "perpacket"
+ * (plus a forward chain counting every packet per backend). c/d is then the paired ratio.
+ */
+const D_COUNTERS = ((v) => (v === "none" || v === "perpacket" ? v : undefined))(process.env.DATAPLANE_D_COUNTERS);
 const TITLE: Record<Variant, string> = {
   a: "(a) plain routing",
   b: "(b) conntrack+NAT hooks",
   c: "(c) Switchyard",
-  d: "(d) kube-proxy iptables",
+  d: D_COUNTERS === undefined ? "(d) kube-proxy iptables" : `(d) Switchyard, counters: ${D_COUNTERS}`,
 };
 /** The backends' "pod network", for kube-proxy's `! -s CIDR -j KUBE-MARK-MASQ`. */
 const CLUSTER_CIDR = "198.18.2.0/24";
@@ -215,7 +221,8 @@ async function main(): Promise<number> {
       await must(lab(v), lab(v).balancer.ns, ["sysctl", "-q", "-w", "net.ipv4.fib_multipath_hash_policy=1"]);
     }
     await must(lab("b"), lab("b").balancer.ns, ["nft", "-f", "-"], conntrackOnlyScript());
-    iptables = await chooseIptables(lab("d"), opts.iptables);
+    const dCounters = D_COUNTERS;
+    iptables = dCounters ? { restore: "nft", label: `nft -f (counters ${dCounters})` } : await chooseIptables(lab("d"), opts.iptables);
     if (iptables.note) notes.push(iptables.note);
 
     const backendAddrs = (n: number) => lab("a").backends.slice(0, n).map((b) => b.ipv4[0] as string);
@@ -259,8 +266,9 @@ async function main(): Promise<number> {
         const lbD = lab("d").balancer.ns;
         await must(lab("c"), lbC, ["nft", "-f", "-"], switchyardDeleteScript());
         const cLoad = await must(lab("c"), lbC, ["nft", "-f", "-"], sy.script);
-        await must(lab("d"), lbD, [iptables.restore], KUBE_PROXY_FLUSH);
-        const dLoad = await must(lab("d"), lbD, [iptables.restore], kp.text);
+        const dLoad = dCounters
+          ? (await must(lab("d"), lbD, ["nft", "-f", "-"], switchyardDeleteScript()), await must(lab("d"), lbD, ["nft", "-f", "-"], countersScript(sy.script, dCounters)))
+          : (await must(lab("d"), lbD, [iptables.restore], KUBE_PROXY_FLUSH), await must(lab("d"), lbD, [iptables.restore], kp.text));
         say(`${label}: loaded (c) nft -f in ${seconds(cLoad.ms)}, (d) ${iptables.label} in ${seconds(dLoad.ms)}`);
 
         const result: ConfigResult = {

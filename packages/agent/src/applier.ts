@@ -6,6 +6,7 @@ import {
   renderOps,
   renderReplaceScript,
   type Config,
+  type CounterValues,
   type Facts,
   type IrRuleset,
   type NeededFacts,
@@ -41,6 +42,12 @@ export interface ApplierOptions {
    */
   checkIr?: (ir: IrRuleset, table: string) => void;
   fastPath?: FastPath;
+  /**
+   * The kernel's named counters now, read before a full replace so that the new tables start
+   * from them (a replace deletes the table, and with it every counter). Without it, or when the
+   * read fails, counters start from zero.
+   */
+  readCounters?: () => Promise<CounterValues>;
   log?: Logger;
 }
 
@@ -149,7 +156,14 @@ export class Applier {
   }
 
   private async replace(ir: IrRuleset): Promise<ApplyResult> {
-    const script = renderReplaceScript(ir, this.table);
+    let counters: CounterValues | undefined;
+    if (this.options.readCounters !== undefined && ir.tables.some((t) => (t.counters?.length ?? 0) > 0)) {
+      counters = await this.options.readCounters().catch((error: unknown) => {
+        this.options.log?.warn({ reason: message(error) }, "cannot read the counters before a full replace; they start from zero");
+        return undefined;
+      });
+    }
+    const script = renderReplaceScript(ir, this.table, counters);
     await this.options.driver.check(script);
     await this.options.driver.apply(script);
     return { kind: "replace", script, via: "nft" };

@@ -9,6 +9,8 @@ import { NftDriver } from "./nft/driver.ts";
 import { execRunner, type NftRunner } from "./nft/runner.ts";
 import { isManagedPath, managedApi } from "./managed/api.ts";
 import { DriftWatcher } from "./drift/watcher.ts";
+import { CounterReader } from "./counters.ts";
+import { openCounterDumper, type CounterDumper } from "./nft/netlink/counters.ts";
 import { openChainRefiller, type ChainRefiller } from "./nft/netlink/refill.ts";
 
 import { ManagedAgent, ManagedFarms } from "./managed/managed.ts";
@@ -73,6 +75,8 @@ export class Daemon {
   private readonly managed: ManagedAgent | null;
   private readonly drift: DriftWatcher;
   private readonly refiller: ChainRefiller | null;
+  private readonly counters: CounterReader;
+  private readonly dumper: CounterDumper | null;
   private server: JsonServer | null = null;
   private starting: Promise<void> | null = null;
 
@@ -80,10 +84,14 @@ export class Daemon {
     this.driver = new NftDriver(options.runner ?? execRunner());
     this.stateDir = new StateDir(options.stateDir);
     this.refiller = options.netlink === false ? null : openChainRefiller();
+    this.dumper = options.netlink === false ? null : openCounterDumper();
+    this.counters = new CounterReader({ driver: this.driver, table: options.table, dumper: this.dumper, log: options.log });
     this.applier = new Applier({
       driver: this.driver,
       table: options.table,
       log: options.log,
+      // A full replace (start-up, repair, a refused delta) carries the counters' values over.
+      readCounters: () => this.counters.values(),
       ...(this.refiller !== null ? { fastPath: this.refiller } : {}),
       // A managed agent applies rule text it did not write: checked before anything reaches nft.
       ...(options.managed ? { checkIr } : {}),
@@ -133,6 +141,7 @@ export class Daemon {
     await this.farms.idle();
     await this.managed?.idle();
     this.refiller?.close();
+    this.dumper?.close();
     await this.stateDir.close();
   }
 
@@ -143,7 +152,7 @@ export class Daemon {
     const managed = this.options.managed;
     const nftlbFarms: NftlbFarms = managed ? new ManagedFarms(controlPlaneName(managed)) : this.farms;
     const nftlb = nftlbApi({ key: this.options.key, farms: nftlbFarms, log });
-    const v1 = this.managed && managed ? managedApi({ token: managed.token, agent: this.managed, log, drift: this.drift }) : null;
+    const v1 = this.managed && managed ? managedApi({ token: managed.token, agent: this.managed, log, drift: this.drift, counters: this.counters }) : null;
     try {
       this.server = await serveJson(
         { host: this.options.host, port: this.options.port, log, errorBody },

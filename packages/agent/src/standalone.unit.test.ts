@@ -88,10 +88,11 @@ describe("StandaloneFarms", () => {
     expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["-f -"]);
     expect(nft.calls[0]?.input).toBe(
       [
+        "add counter inet switchyard c/web/b2",
         "flush chain inet switchyard farm-web-4",
         "add rule inet switchyard farm-web-4 ct mark set numgen random mod 4 offset 0x80000000",
-        "add rule inet switchyard farm-web-4 ct mark 0x80000000-0x80000002 dnat ip to 198.18.2.11",
-        "add rule inet switchyard farm-web-4 ct mark 0x80000003 dnat ip to 198.18.2.12",
+        "add rule inet switchyard farm-web-4 ct mark 0x80000000-0x80000002 counter name c/web/b1 dnat ip to 198.18.2.11",
+        "add rule inet switchyard farm-web-4 ct mark 0x80000003 counter name c/web/b2 dnat ip to 198.18.2.12",
         "",
       ].join("\n"),
     );

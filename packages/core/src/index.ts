@@ -6,6 +6,7 @@ export * from "./model/ports.ts";
 export * from "./nftlb/codec.ts";
 export * from "./scheduler/slots.ts";
 export * from "./ruleset/build.ts";
+export * from "./ruleset/counters.ts";
 export * from "./ruleset/delta.ts";
 export * from "./ruleset/facts.ts";
 export * from "./ruleset/guard.ts";

@@ -94,6 +94,6 @@ describe("address families and protocols", () => {
     const ruleset = await listRuleset(lab);
     expect(ruleset).toContain(`sctp . ${VIP} . 2905 : goto farm-sig-4`);
     expect(ruleset).toContain(`sctp . ${VIP} . 3868 : goto farm-sig-4`);
-    expect(ruleset).toMatch(/meta l4proto sctp dnat ip to 198\.18\.2\.11:3868/);
+    expect(ruleset).toMatch(/meta l4proto sctp counter name "c\/sig\/b1-v4" dnat ip to 198\.18\.2\.11:3868/);
   });
 });

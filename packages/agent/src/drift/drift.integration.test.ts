@@ -127,7 +127,7 @@ describe("drift", () => {
     await nft("replace", "rule", "inet", T, "farm-web-4", "handle", handle ?? "", "ct", "mark", "0x80000000", "meta", "l4proto", "tcp", "dnat", "ip", "to", `${a2}:8080`);
     const edited = await ok(call("POST", "/v1/drift"));
     expect(edited.drifted).toBe(true);
-    expect(edited.differences[0]).toMatch(new RegExp(`^table inet ${T}: rules changed since the agent applied them \\(line \\d+: expected "ct mark 0x80000000 meta l4proto tcp dnat ip to 198\\.18\\.2\\.11:8080", found "ct mark 0x80000000 meta l4proto tcp dnat ip to 198\\.18\\.2\\.12:8080"\\)$`));
+    expect(edited.differences[0]).toMatch(new RegExp(`^table inet ${T}: rules changed since the agent applied them \\(line \\d+: expected "ct mark 0x80000000 meta l4proto tcp counter name \\\\"c/web/\\w+\\\\" dnat ip to 198\\.18\\.2\\.11:8080", found "ct mark 0x80000000 meta l4proto tcp dnat ip to 198\\.18\\.2\\.12:8080"\\)$`));
     await ok(call("POST", "/v1/repair"));
 
     await nft("add", "set", "inet", T, "intruder", "{ type ipv4_addr; }");

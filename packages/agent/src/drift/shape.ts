@@ -8,7 +8,9 @@ import type { IrTable } from "@switchyard/core";
 export interface TableShape {
   chains: Map<string, { hooked: boolean; rules: number }>;
   maps: Map<string, number>;
-  /** Sets, counters, flowtables… the agent never creates any: each is drift. */
+  /** Named counters: the agent's own (the IR's), counting all the time; their values are not shape. */
+  counters: Set<string>;
+  /** Sets, quotas, flowtables… the agent never creates any: each is drift. */
   others: string[];
 }
 
@@ -16,6 +18,7 @@ export function shapeOfIr(table: IrTable): TableShape {
   return {
     chains: new Map(table.chains.map((c) => [c.name, { hooked: c.hook !== undefined, rules: c.rules.length }])),
     maps: new Map(table.maps.map((m) => [m.name, m.elements.length])),
+    counters: new Set(table.counters ?? []),
     others: [],
   };
 }
@@ -25,7 +28,7 @@ const countElements = (text: string) => text.split(" : ").length - 1;
 
 /** The shape of `nft -s list table FAMILY NAME` output (nft 1.0.x layout: one tab per depth). */
 export function shapeOfListing(listing: string): TableShape {
-  const shape: TableShape = { chains: new Map(), maps: new Map(), others: [] };
+  const shape: TableShape = { chains: new Map(), maps: new Map(), counters: new Set(), others: [] };
   let block: { kind: "chain" | "map" | "other"; name: string } | null = null;
   let inElements = false;
   for (const line of listing.split("\n")) {
@@ -35,7 +38,10 @@ export function shapeOfListing(listing: string): TableShape {
       block = { kind, name: open[2] ?? "" };
       if (kind === "chain") shape.chains.set(block.name, { hooked: false, rules: 0 });
       if (kind === "map") shape.maps.set(block.name, 0);
-      if (kind === "other") shape.others.push(`${open[1]} ${block.name}`);
+      if (kind === "other") {
+        if (open[1] === "counter") shape.counters.add(block.name);
+        else shape.others.push(`${open[1]} ${block.name}`);
+      }
       continue;
     }
     if (/^\t\}$/.test(line)) {
@@ -77,6 +83,8 @@ export function compareShapes(expected: TableShape, actual: TableShape, where: s
     else if (got !== want) out.push(`${where}: map ${name} has ${got} elements, expected ${want}`);
   }
   for (const name of actual.maps.keys()) if (!expected.maps.has(name)) out.push(`${where}: map ${name} is not the agent's`);
+  for (const name of expected.counters) if (!actual.counters.has(name)) out.push(`${where}: counter ${name} is missing`);
+  for (const name of actual.counters) if (!expected.counters.has(name)) out.push(`${where}: counter ${name} is not the agent's`);
   for (const other of actual.others) if (!expected.others.includes(other)) out.push(`${where}: ${other} is not the agent's`);
   return out;
 }

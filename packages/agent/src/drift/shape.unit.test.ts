@@ -4,6 +4,27 @@ import { compareShapes, shapeOfIr, shapeOfListing } from "./shape.ts";
 
 // A listing as nft 1.0.6 prints it (`nft -s list table inet switchyard`) for the IR below.
 const LISTING = `table inet switchyard {
+\tcounter c/web/b1 {
+\t}
+
+\tcounter c/web/b2 {
+\t}
+
+\tcounter c/web/b3 {
+\t}
+
+\tcounter c/dns/d1 {
+\t}
+
+\tcounter c/dns/d2 {
+\t}
+
+\tcounter c/dns/d3 {
+\t}
+
+\tcounter c/dns/d4 {
+\t}
+
 \tmap svc4-ports {
 \t\ttype inet_proto . ipv4_addr . inet_service : verdict
 \t\telements = { udp . 198.18.1.100 . 53 : goto farm-dns-4,
@@ -60,21 +81,21 @@ const LISTING = `table inet switchyard {
 
 \tchain farm-web-4 {
 \t\tct mark set numgen random mod 4 offset 2147483648
-\t\tct mark 0x80000000-0x80000001 meta l4proto tcp dnat ip to 198.18.2.11:8080
-\t\tct mark 0x80000002 meta l4proto tcp dnat ip to 198.18.2.12:8080
-\t\tct mark 0x80000003 meta l4proto tcp dnat ip to 198.18.2.13:8080
+\t\tct mark 0x80000000-0x80000001 meta l4proto tcp counter name "c/web/b1" dnat ip to 198.18.2.11:8080
+\t\tct mark 0x80000002 meta l4proto tcp counter name "c/web/b2" dnat ip to 198.18.2.12:8080
+\t\tct mark 0x80000003 meta l4proto tcp counter name "c/web/b3" dnat ip to 198.18.2.13:8080
 \t}
 
 \tchain farm-dns-4 {
 \t\tct mark set jhash ip saddr mod 2 seed 0xda6ae8bc
-\t\tct mark 0x00000000 dnat ip to 198.18.2.11
-\t\tct mark 0x00000001 dnat ip to 198.18.2.12
+\t\tct mark 0x00000000 counter name "c/dns/d1" dnat ip to 198.18.2.11
+\t\tct mark 0x00000001 counter name "c/dns/d2" dnat ip to 198.18.2.12
 \t}
 
 \tchain farm-dns-6 {
 \t\tct mark set jhash ip6 saddr mod 2 seed 0xda6ae8bc
-\t\tct mark 0x00000000 dnat ip6 to 2001:db8:2::11
-\t\tct mark 0x00000001 dnat ip6 to 2001:db8:2::12
+\t\tct mark 0x00000000 counter name "c/dns/d3" dnat ip6 to 2001:db8:2::11
+\t\tct mark 0x00000001 counter name "c/dns/d4" dnat ip6 to 2001:db8:2::12
 \t}
 }
 `;
@@ -109,11 +130,14 @@ describe("table shapes", () => {
     expect(listed.maps.get("svc6-ports")).toBe(1);
     expect(listed.chains.get("prerouting")).toEqual({ hooked: true, rules: 8 });
     expect(listed.chains.get("farm-web-4")).toEqual({ hooked: false, rules: 4 });
+    expect([...listed.counters]).toEqual(inet.counters);
+    expect(listed.others).toEqual([]);
     expect(compareShapes(shapeOfIr(inet), listed, "table inet switchyard")).toEqual([]);
   });
 
   it("names every difference", () => {
-    const changed = LISTING.replace("\t\tct mark 0x80000002 meta l4proto tcp dnat ip to 198.18.2.12:8080\n", "")
+    const changed = LISTING.replace('\t\tct mark 0x80000002 meta l4proto tcp counter name "c/web/b2" dnat ip to 198.18.2.12:8080\n', "")
+      .replace("\tcounter c/dns/d4 {\n\t}\n", "\tcounter c/dns/zz {\n\t}\n")
       .replace(",\n\t\t\t     tcp . 198.18.1.100 . 80 : goto farm-web-4 }", " }")
       .replace("\tchain farm-dns-6 {", "\tset intruders {\n\t\ttype ipv4_addr\n\t}\n\n\tchain other {\n\t}\n\n\tchain farm-dns-6-gone {")
       .replace("\t\ttype nat hook postrouting priority srcnat; policy accept;\n", "");
@@ -124,6 +148,8 @@ describe("table shapes", () => {
       "T: chain other is not the agent's",
       "T: chain farm-dns-6-gone is not the agent's",
       "T: map svc4-ports has 1 elements, expected 2",
+      "T: counter c/dns/d4 is missing",
+      "T: counter c/dns/zz is not the agent's",
       "T: set intruders is not the agent's",
     ]);
   });

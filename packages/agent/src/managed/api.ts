@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { keyMatches } from "../http/auth.ts";
 import { HttpError, MAX_RULESET_BODY_BYTES, readJson, type Answer, type Handler } from "../http/server.ts";
+import { countersMetrics, type CounterReader } from "../counters.ts";
 import type { DriftWatcher } from "../drift/watcher.ts";
 import type { Logger } from "../log.ts";
 import { readHostFacts, type HostFacts } from "./host-facts.ts";
@@ -23,6 +24,8 @@ export interface ManagedApiOptions {
   log: Logger;
   readFacts?: () => Promise<HostFacts>;
   drift?: DriftWatcher;
+  /** Per-farm and per-backend counters for GET /v1/counters and /metrics. */
+  counters?: CounterReader;
 }
 
 function bearer(req: IncomingMessage): string | undefined {
@@ -32,7 +35,7 @@ function bearer(req: IncomingMessage): string | undefined {
   return found?.[1];
 }
 
-export function managedApi({ token, agent, log, readFacts = readHostFacts, drift }: ManagedApiOptions): Handler {
+export function managedApi({ token, agent, log, readFacts = readHostFacts, drift, counters }: ManagedApiOptions): Handler {
   const route = async (req: IncomingMessage): Promise<Answer> => {
     const method = req.method ?? "GET";
     const path = (req.url ?? "/").split("?")[0] ?? "/";
@@ -69,9 +72,29 @@ export function managedApi({ token, agent, log, readFacts = readHostFacts, drift
         } catch (error) {
           throw new HttpError(500, `cannot read the host facts: ${(error as Error).message}`);
         }
-      case "/metrics":
+      case "/v1/counters": {
         only("GET");
-        return { status: 200, body: null, text: agent.metrics(), headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } };
+        if (counters === undefined) throw new HttpError(409, "counters are not read on this agent");
+        try {
+          return { status: 200, body: await counters.report() };
+        } catch (error) {
+          throw new HttpError(500, `cannot read the counters: ${(error as Error).message}`);
+        }
+      }
+      case "/metrics": {
+        only("GET");
+        let text = agent.metrics();
+        if (counters !== undefined) {
+          try {
+            text += `${countersMetrics((await counters.report()).farms).join("\n")}\n`;
+          } catch (error) {
+            // The agent's own metrics still go out; the scrape shows why the counters do not.
+            log.warn({ err: error }, "cannot read the counters for /metrics");
+            text += `# counters unavailable: ${(error as Error).message.replace(/\s+/g, " ").slice(0, 200)}\n`;
+          }
+        }
+        return { status: 200, body: null, text, headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } };
+      }
       default:
         throw new HttpError(404, `unknown path ${path}`);
     }

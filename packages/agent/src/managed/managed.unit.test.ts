@@ -11,6 +11,7 @@ import { createLogger } from "../log.ts";
 import { NftDriver } from "../nft/driver.ts";
 import type { NftRunner, RunResult } from "../nft/runner.ts";
 import { StateDir } from "../state/state-dir.ts";
+import { CounterReader } from "../counters.ts";
 import { isManagedPath, managedApi } from "./api.ts";
 import { checkIr } from "@switchyard/core";
 import { ManagedAgent, ManagedFarms } from "./managed.ts";
@@ -178,6 +179,41 @@ describe("managed API over HTTP", () => {
     expect((await call("POST", "/v1/status", auth)).status).toBe(405);
     expect((await call("GET", "/v1/nope", auth)).status).toBe(404);
     expect([(await call("PUT", "/v1/ruleset", auth, "{")).status]).toEqual([400]);
+  });
+
+  it("GET /v1/counters and /metrics report the kernel's counters per farm and backend", async () => {
+    const listing = JSON.stringify({
+      nftables: [
+        { metainfo: { version: "1.0.6" } },
+        { counter: { family: "inet", name: "c/web/b2", table: "switchyard", handle: 3, packets: 5, bytes: 300 } },
+        { counter: { family: "inet", name: "c/web/b1", table: "switchyard", handle: 2, packets: 7, bytes: 420 } },
+        { counter: { family: "inet", name: "c/dns/x", table: "switchyard", handle: 4, packets: 0, bytes: 0 } },
+        { counter: { family: "inet", name: "someone-elses", table: "switchyard", handle: 5, packets: 9, bytes: 9 } },
+      ],
+    });
+    const driver = new NftDriver({ run: async (args) => (args.join(" ") === "-j list counters table inet switchyard" ? { stdout: listing, stderr: "", code: 0 } : { stdout: "", stderr: "?", code: 1 }) });
+    const v1 = managedApi({ token: TOKEN, agent, log, counters: new CounterReader({ driver, table: "switchyard", now: () => 0 }) });
+    await server.close();
+    server = await serveJson({ host: "127.0.0.1", port: 0, log, errorBody }, v1);
+    const answer = await call("GET", "/v1/counters", auth);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({
+      table: "switchyard",
+      readAt: "1970-01-01T00:00:00.000Z",
+      readMs: expect.any(Number),
+      farms: [
+        { name: "dns", connections: 0, backends: [{ name: "x", connections: 0 }] },
+        { name: "web", connections: 12, backends: [{ name: "b1", connections: 7 }, { name: "b2", connections: 5 }] },
+      ],
+    });
+    const metrics = (await call("GET", "/metrics", auth)).text;
+    expect(metrics).toContain('switchyard_farm_connections_total{farm="web"} 12\n');
+    expect(metrics).toContain('switchyard_backend_connections_total{farm="web",backend="b1"} 7\n');
+    expect(metrics).toContain('switchyard_backend_connections_total{farm="dns",backend="x"} 0\n');
+    expect(metrics).toContain("# TYPE switchyard_backend_connections_total counter\n");
+    expect(metrics).not.toContain("someone-elses");
+    expect((await call("GET", "/v1/counters", {})).status).toBe(401);
+    expect((await call("POST", "/v1/counters", auth)).status).toBe(405);
   });
 
   it("the nftlb API refuses changes and reads with 409 naming the control plane", async () => {

@@ -35,7 +35,7 @@ describe("canonicalJson", () => {
   it("irHash is sha256 hex of the canonical JSON", () => {
     expect(irHash(ir)).toBe(createHash("sha256").update(canonicalJson(ir)).digest("hex"));
     expect(irHash(ir)).toMatch(/^[0-9a-f]{64}$/);
-    const reordered = JSON.parse(JSON.stringify({ tables: ir.tables.map((t) => ({ chains: t.chains, maps: t.maps, name: t.name, family: t.family })) }));
+    const reordered = JSON.parse(JSON.stringify({ tables: ir.tables.map((t) => ({ counters: t.counters, chains: t.chains, maps: t.maps, name: t.name, family: t.family })) }));
     expect(irHash(reordered)).toBe(irHash(ir));
   });
 });

@@ -3,6 +3,7 @@ import type { Backend, Config, Farm } from "../model/farm.ts";
 import { ConfigError, type ConfigIssue } from "../model/issues.ts";
 import { parsePorts } from "../model/ports.ts";
 import { activeBackends, slotMap } from "../scheduler/slots.ts";
+import { backendCounterName } from "./counters.ts";
 import type { Facts } from "./facts.ts";
 import { NO_FACTS } from "./facts.ts";
 import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
@@ -117,9 +118,11 @@ function natChainRules(service: Service): string[] {
   const active = activeBackends(service.backends, service.farm.priority);
   if (active.length === 0) return ["drop"];
   const flag = service.farm.mode === "snat" ? SNAT_FLAG : 0;
-  // nft maps a port only after a transport protocol match; the farm's protocol is one.
+  // nft maps a port only after a transport protocol match; the farm's protocol is one. The
+  // backend's named counter counts the connections it is given (nat chains see a connection's
+  // first packet only); named, it keeps its count when the chain is flushed and refilled.
   const dnat = (b: Backend) =>
-    `${b.port === null ? "" : `meta l4proto ${service.farm.protocol} `}dnat ${IP[service.ip].word} to ${natTarget(service, b)}`;
+    `${b.port === null ? "" : `meta l4proto ${service.farm.protocol} `}counter name ${backendCounterName(service.farm.name, b.name)} dnat ${IP[service.ip].word} to ${natTarget(service, b)}`;
   if (active.length === 1) return [`ct mark set ${hex(flag)} ${dnat(active[0] as Backend)}`];
   const { modulus, slots } = slotMap(active, service.farm.scheduler);
   const offset = flag === 0 ? "" : ` offset ${hex(flag)}`;
@@ -171,6 +174,21 @@ function natChain(service: Service, name: string): IrChain {
     natChainMemo.set(service, chain);
   }
   return chain;
+}
+
+const countersMemo = new WeakMap<Farm, readonly string[]>();
+
+/**
+ * The named counters of a NAT farm: one per backend, whatever its state, so that a backend
+ * that goes down and comes back keeps its count. Memoized per farm object, as natChain.
+ */
+function farmCounters(farm: Farm): readonly string[] {
+  let counters = countersMemo.get(farm);
+  if (counters === undefined) {
+    counters = Object.freeze(farm.backends.map((b) => backendCounterName(farm.name, b.name)));
+    countersMemo.set(farm, counters);
+  }
+  return counters;
 }
 
 type MapKind = "ports" | "ranges" | "proto" | "addr";
@@ -249,9 +267,11 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
   const nat4 = new ServiceMaps(4, "");
   const nat6 = new ServiceMaps(6, "");
   const natChains: IrChain[] = [];
+  const counters: string[] = [];
   const dsrByIface = new Map<string, { v4: ServiceMaps; v6: ServiceMaps; chains: IrChain[] }>();
 
   for (const farm of farms) {
+    if (farm.mode !== "dsr") counters.push(...farmCounters(farm));
     for (const service of servicesOf(farm)) {
       const chain = `farm-${farm.name}-${service.ip}`;
       if (farm.mode === "dsr") {
@@ -290,6 +310,7 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
         },
         ...natChains,
       ],
+      ...(counters.length > 0 ? { counters } : {}),
     },
   ];
 

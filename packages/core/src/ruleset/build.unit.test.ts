@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../nftlb/codec.ts";
 import { ConfigError } from "../model/issues.ts";
+import { backendCounterName, parseCounterName } from "./counters.ts";
 import { buildRuleset, DEFAULT_TABLE, SNAT_FLAG, type BuildOptions } from "./build.ts";
 import { neededFacts, NO_FACTS, type Facts } from "./facts.ts";
 import { IrRulesetSchema, type IrChain, type IrMap, type IrRuleset, type TableFamily } from "./ir.ts";
@@ -168,29 +169,50 @@ describe("service map elements", () => {
   });
 });
 
+describe("named counters", () => {
+  it("one per backend of each NAT farm, whatever the backend's state, named c/FARM/BACKEND", () => {
+    const ir = build([
+      farm({ backends: [bk("b1", "198.18.2.11"), bk("b2", "198.18.2.12", { state: "down" })] }),
+      farm({ name: "dns", "virtual-ports": "53", protocol: "udp", backends: [bk("x-1.y", "198.18.2.21")] }),
+    ]);
+    expect(ir.tables[0]?.counters).toEqual(["c/web/b1", "c/web/b2", "c/dns/x-1.y"]);
+    expect(chain(ir, "farm-dns-4").rules).toEqual(["ct mark set 0x80000000 counter name c/dns/x-1.y dnat ip to 198.18.2.21"]);
+  });
+
+  it("none for farms that are down, none in the dsr table, and no counters key when there are none", () => {
+    expect(build([farm({ state: "down", backends: [bk("b1", "198.18.2.11")] })]).tables[0]).not.toHaveProperty("counters");
+    expect(build([farm({ backends: [] })]).tables[0]).not.toHaveProperty("counters");
+  });
+
+  it("the farm and backend come back out of the name", () => {
+    expect(parseCounterName(backendCounterName("web.v2-a", "b_1.x-y"))).toEqual({ farm: "web.v2-a", backend: "b_1.x-y" });
+    for (const other of ["c/web", "c/web/b/x", "d/web/b", "c//b", "c/web/", "farm-web-4", "c/we b/x"]) expect(parseCounterName(other), other).toBeNull();
+  });
+});
+
 describe("farm chains (NAT)", () => {
   it("snat: the draw carries the masquerade flag as offset, and each backend matches its flagged range", () => {
     expect(chain(build([farm({ backends: two })]), "farm-web-4").rules).toEqual([
       "ct mark set numgen inc mod 2 offset 0x80000000",
-      "ct mark 0x80000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
-      "ct mark 0x80000001 meta l4proto tcp dnat ip to 198.18.2.12:8080",
+      "ct mark 0x80000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
+      "ct mark 0x80000001 meta l4proto tcp counter name c/web/b2 dnat ip to 198.18.2.12:8080",
     ]);
   });
 
   it("dnat: no offset and no flag", () => {
     expect(chain(build([farm({ mode: "dnat", backends: two })]), "farm-web-4").rules).toEqual([
       "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
-      "ct mark 0x00000001 meta l4proto tcp dnat ip to 198.18.2.12:8080",
+      "ct mark 0x00000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
+      "ct mark 0x00000001 meta l4proto tcp counter name c/web/b2 dnat ip to 198.18.2.12:8080",
     ]);
   });
 
   it("one backend: no draw, the mark set directly (flagged in snat, zero in dnat)", () => {
     expect(chain(build([farm({ backends: [two[0]!] })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x80000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
+      "ct mark set 0x80000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
     ]);
     expect(chain(build([farm({ mode: "dnat", backends: [two[0]!] })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x00000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
+      "ct mark set 0x00000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
     ]);
   });
 
@@ -210,9 +232,9 @@ describe("farm chains (NAT)", () => {
     ).rules;
     expect(rules).toEqual([
       "ct mark set numgen random mod 4 offset 0x80000000",
-      "ct mark 0x80000000-0x80000001 dnat ip to 198.18.2.11",
-      "ct mark 0x80000002 dnat ip to 198.18.2.12",
-      "ct mark 0x80000003 dnat ip to 198.18.2.13",
+      "ct mark 0x80000000-0x80000001 counter name c/web/b1 dnat ip to 198.18.2.11",
+      "ct mark 0x80000002 counter name c/web/b2 dnat ip to 198.18.2.12",
+      "ct mark 0x80000003 counter name c/web/b3 dnat ip to 198.18.2.13",
     ]);
   });
 
@@ -221,7 +243,7 @@ describe("farm chains (NAT)", () => {
       build([farm({ mode: "dnat", scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 30 }), bk("b2", "198.18.2.12", { weight: 20 })] })]),
       "farm-web-4",
     ).rules;
-    expect(rules).toEqual(["ct mark set numgen random mod 5", "ct mark 0x00000000-0x00000002 dnat ip to 198.18.2.11", "ct mark 0x00000003-0x00000004 dnat ip to 198.18.2.12"]);
+    expect(rules).toEqual(["ct mark set numgen random mod 5", "ct mark 0x00000000-0x00000002 counter name c/web/b1 dnat ip to 198.18.2.11", "ct mark 0x00000003-0x00000004 counter name c/web/b2 dnat ip to 198.18.2.12"]);
   });
 
   it("hash: jhash of the source address by default, mod the weight sum, with a stable per-farm seed", () => {
@@ -249,7 +271,7 @@ describe("farm chains (NAT)", () => {
       "farm-web-4",
     ).rules;
     expect(rules[0]).toMatch(/ mod 4 seed /);
-    expect(rules.slice(1)).toEqual(["ct mark 0x00000000-0x00000002 dnat ip to 198.18.2.11", "ct mark 0x00000003 dnat ip to 198.18.2.12"]);
+    expect(rules.slice(1)).toEqual(["ct mark 0x00000000-0x00000002 counter name c/web/b1 dnat ip to 198.18.2.11", "ct mark 0x00000003 counter name c/web/b2 dnat ip to 198.18.2.12"]);
   });
 
   it("symhash: symhash mod N", () => {
@@ -273,12 +295,12 @@ describe("farm chains (NAT)", () => {
       bk("b3", "198.18.2.13", { priority: 2 }),
     ];
     expect(chain(build([farm({ mode: "dnat", backends: backends("up") })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x00000000 dnat ip to 198.18.2.11",
+      "ct mark set 0x00000000 counter name c/web/b1 dnat ip to 198.18.2.11",
     ]);
     expect(chain(build([farm({ mode: "dnat", backends: backends("down") })]), "farm-web-4").rules).toEqual([
       "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 dnat ip to 198.18.2.12",
-      "ct mark 0x00000001 dnat ip to 198.18.2.13",
+      "ct mark 0x00000000 counter name c/web/b2 dnat ip to 198.18.2.12",
+      "ct mark 0x00000001 counter name c/web/b3 dnat ip to 198.18.2.13",
     ]);
     // Farm priority 2: groups 1 and 2 work together.
     expect(chain(build([farm({ mode: "dnat", priority: 2, backends: backends("up") })]), "farm-web-4").rules[0]).toBe(
@@ -288,13 +310,13 @@ describe("farm chains (NAT)", () => {
 
   it("an empty backend port keeps the destination port: dnat to the address alone, no l4proto", () => {
     expect(chain(build([farm({ backends: [bk("b1", "198.18.2.11")] })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x80000000 dnat ip to 198.18.2.11",
+      "ct mark set 0x80000000 counter name c/web/b1 dnat ip to 198.18.2.11",
     ]);
   });
 
   it("the l4proto match before a port names the farm's protocol", () => {
     expect(chain(build([farm({ protocol: "udp", backends: [bk("b1", "198.18.2.11", { port: "53" })] })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x80000000 meta l4proto udp dnat ip to 198.18.2.11:53",
+      "ct mark set 0x80000000 meta l4proto udp counter name c/web/b1 dnat ip to 198.18.2.11:53",
     ]);
   });
 
@@ -309,8 +331,8 @@ describe("farm chains (NAT)", () => {
     ]);
     expect(chain(ir, "farm-web-6").rules).toEqual([
       "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 meta l4proto tcp dnat ip6 to [2001:db8:2::11]:8080",
-      "ct mark 0x00000001 dnat ip6 to 2001:db8:2::12",
+      "ct mark 0x00000000 meta l4proto tcp counter name c/web/b1 dnat ip6 to [2001:db8:2::11]:8080",
+      "ct mark 0x00000001 counter name c/web/b2 dnat ip6 to 2001:db8:2::12",
     ]);
   });
 
@@ -326,13 +348,13 @@ describe("farm chains (NAT)", () => {
     expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "farm-web-4", "farm-web-6"]);
     expect(chain(ir, "farm-web-4").rules).toEqual([
       "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 dnat ip to 198.18.2.11",
-      "ct mark 0x00000001 dnat ip to 198.18.2.12",
+      "ct mark 0x00000000 counter name c/web/a dnat ip to 198.18.2.11",
+      "ct mark 0x00000001 counter name c/web/b dnat ip to 198.18.2.12",
     ]);
     expect(chain(ir, "farm-web-6").rules).toEqual([
       "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 dnat ip6 to 2001:db8:2::11",
-      "ct mark 0x00000001 meta l4proto tcp dnat ip6 to [2001:db8:2::12]:8080",
+      "ct mark 0x00000000 counter name c/web/a6 dnat ip6 to 2001:db8:2::11",
+      "ct mark 0x00000001 meta l4proto tcp counter name c/web/b6 dnat ip6 to [2001:db8:2::12]:8080",
     ]);
     expect(map(ir, "svc4-ports").elements).toEqual([[`tcp . ${VIP} . 80`, "goto farm-web-4"]]);
     expect(map(ir, "svc6-ports").elements).toEqual([["tcp . 2001:db8:1::100 . 80", "goto farm-web-6"]]);
@@ -341,7 +363,7 @@ describe("farm chains (NAT)", () => {
   it("dual with backends of one family only: the other family drops", () => {
     const ir = build([farm({ family: "dual", "virtual-addr6": "2001:db8:1::100", backends: [bk("a", "198.18.2.11")] })]);
     expect(chain(ir, "farm-web-6").rules).toEqual(["drop"]);
-    expect(chain(ir, "farm-web-4").rules).toEqual(["ct mark set 0x80000000 dnat ip to 198.18.2.11"]);
+    expect(chain(ir, "farm-web-4").rules).toEqual(["ct mark set 0x80000000 counter name c/web/a dnat ip to 198.18.2.11"]);
   });
 });
 

@@ -1,5 +1,5 @@
-import { referencesOf, textProblems, verdictTarget } from "./guard.ts";
-import { OWNED_FAMILIES, type IrChain, type IrHook, type IrMap, type IrRuleset, type IrTable, type TableFamily } from "./ir.ts";
+import { FORBIDDEN_WORDS, referencesOf, textProblems, verdictTarget } from "./guard.ts";
+import { COUNTER_NAME, OWNED_FAMILIES, type IrChain, type IrHook, type IrMap, type IrRuleset, type IrTable, type TableFamily } from "./ir.ts";
 
 // IR -> IR diff -> nft transaction. planDelta works out the typed operations that take the
 // kernel from the ruleset the agent applied to the desired one; renderOps writes them as
@@ -21,6 +21,8 @@ export type NftOp =
   | (At & { op: "add rule"; chain: string; rule: string })
   | (At & { op: "add map"; map: string; key: string; interval: boolean })
   | (At & { op: "delete map"; map: string })
+  | (At & { op: "add counter"; counter: string })
+  | (At & { op: "delete counter"; counter: string })
   | (At & { op: "add element"; map: string; elements: [key: string, value: string][] })
   | (At & { op: "delete element"; map: string; keys: string[] });
 
@@ -57,6 +59,7 @@ class Plan {
   readonly flushes: NftOp[] = [];
   readonly deleteElements: NftOp[] = [];
   readonly deleteMaps: NftOp[] = [];
+  readonly deleteCounters: NftOp[] = [];
   readonly deleteChains: NftOp[] = [];
   readonly readd: NftOp[] = [];
   readonly addElements: NftOp[] = [];
@@ -70,6 +73,7 @@ class Plan {
       ...this.flushes,
       ...this.deleteElements,
       ...this.deleteMaps,
+      ...this.deleteCounters,
       ...this.deleteChains,
       ...this.readd,
       ...this.addElements,
@@ -92,9 +96,12 @@ function addAllElements(plan: Plan, at: At, map: IrMap): void {
   if (map.elements.length > 0) plan.addElements.push({ op: "add element", ...at, map: map.name, elements: map.elements.map(([k, v]) => [k, v]) });
 }
 
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+
 function planNewTable(plan: Plan, to: IrTable): void {
   const at = { family: to.family, table: to.name };
   plan.addTables.push({ op: "add table", ...at });
+  for (const counter of to.counters ?? []) plan.addObjects.push({ op: "add counter", ...at, counter });
   for (const chain of to.chains) plan.addObjects.push(addChainOp(at, chain));
   for (const map of to.maps) {
     plan.addObjects.push(addMapOp(at, map));
@@ -133,19 +140,31 @@ function planTable(plan: Plan, from: IrTable, to: IrTable): void {
     }
   }
 
+  // Counters by name: a counter that stays is never touched, so it keeps counting across any
+  // number of refills of the chains that use it.
+  const fromCounters = from.counters ?? [];
+  const toCounters = to.counters ?? [];
+  const deletedCounters = new Set<string>();
+  if (!sameList(fromCounters, toCounters)) {
+    const before = new Set(fromCounters);
+    const after = new Set(toCounters);
+    for (const counter of toCounters) if (!before.has(counter)) plan.addObjects.push({ op: "add counter", ...at, counter });
+    for (const counter of fromCounters) if (!after.has(counter)) deletedCounters.add(counter);
+  }
+
   // New chains and maps, empty: every rule and element added later may refer to them.
   for (const chain of to.chains) if (!fromChains.has(chain.name)) plan.addObjects.push(addChainOp(at, chain));
   for (const map of to.maps) if (!fromMaps.has(map.name)) plan.addObjects.push(addMapOp(at, map));
 
   // Flush every chain whose rules change, and every chain whose current rules refer to a
-  // chain or map deleted here (the kernel refuses to delete what a rule still refers to).
+  // chain, map or counter deleted here (the kernel refuses to delete what a rule still refers to).
   // Chains about to be deleted are flushed too, so that they no longer hold references to
   // each other or to maps when the deletions come.
   const refill = new Set<string>();
-  const deletesAny = deletedChains.size > 0 || deletedMaps.size > 0;
+  const deletesAny = deletedChains.size > 0 || deletedMaps.size > 0 || deletedCounters.size > 0;
   const refersToDeleted = (rule: string) => {
     const r = referencesOf(rule);
-    return r.chains.some((c) => deletedChains.has(c)) || r.maps.some((m) => deletedMaps.has(m));
+    return r.chains.some((c) => deletedChains.has(c)) || r.maps.some((m) => deletedMaps.has(m)) || r.counters.some((c) => deletedCounters.has(c));
   };
   for (const chain of from.chains) {
     const next = toChains.get(chain.name);
@@ -179,8 +198,10 @@ function planTable(plan: Plan, from: IrTable, to: IrTable): void {
     if (fresh.length > 0) plan.addElements.push({ op: "add element", ...at, map: map.name, elements: fresh.map(([k, v]) => [k, v]) });
   }
 
-  // Deletions: maps first (their elements may `goto` a chain deleted next), then chains.
+  // Deletions: maps first (their elements may `goto` a chain deleted next), counters (no rule
+  // uses them once the flushes above ran), then chains.
   for (const map of from.maps) if (deletedMaps.has(map.name)) plan.deleteMaps.push({ op: "delete map", ...at, map: map.name });
+  for (const counter of fromCounters) if (deletedCounters.has(counter)) plan.deleteCounters.push({ op: "delete counter", ...at, counter });
   for (const chain of from.chains) if (deletedChains.has(chain.name)) plan.deleteChains.push({ op: "delete chain", ...at, chain: chain.name });
 
   // Re-created chains and maps, with their new definition, before any element or rule.
@@ -212,14 +233,16 @@ function tablesByFamily(ir: IrRuleset, table: string): Map<TableFamily, IrTable>
  * not know) to `to`, as one transaction. From null: every owned table is reset (`add table`
  * then `delete table`, so that the delete cannot fail) and `to` is added whole, like
  * renderReplaceScript. Otherwise the smallest diff: tables, chains and maps by name, elements
- * by key, a chain's rules as one list (a changed chain is flushed and refilled).
+ * by key, counters by name, a chain's rules as one list (a changed chain is flushed and
+ * refilled). Counters that stay are never touched: they keep their counts.
  *
  * Order, which the kernel checks operation by operation inside the transaction:
- *  1. add new tables, then new chains (empty, with their hook) and new maps (empty);
+ *  1. add new tables, then new counters, chains (empty, with their hook) and maps (empty);
  *  2. flush changed chains, chains about to be deleted, and chains whose rules refer to a
- *     chain or map deleted below;
+ *     chain, map or counter deleted below;
  *  3. delete stale elements of the maps that stay;
- *  4. delete removed (and re-created) maps, then chains: nothing refers to them any more;
+ *  4. delete removed (and re-created) maps, then removed counters, then chains: nothing
+ *     refers to them any more;
  *  5. add the re-created chains and maps with their new definition;
  *  6. add elements, then rules: everything they refer to exists now;
  *  7. delete removed tables (with all they hold).
@@ -292,6 +315,9 @@ function assertRenderable(op: NftOp): void {
     if (op.hook.device !== undefined && !DEVICE.test(op.hook.device)) throw bad(`device ${JSON.stringify(op.hook.device)} is not an interface name`);
     if (!Number.isInteger(op.hook.priority)) throw bad(`priority ${op.hook.priority} is not an integer`);
   }
+  if ((op.op === "add counter" || op.op === "delete counter") && (!COUNTER_NAME.test(op.counter) || FORBIDDEN_WORDS.includes(op.counter.toLowerCase()))) {
+    throw bad(`${JSON.stringify(op.counter)} is not a counter name`);
+  }
   if (op.op === "add map" && !KEY_TYPE.test(op.key)) throw bad(`key type ${JSON.stringify(op.key)} is not an nft type expression`);
   const texts =
     op.op === "add rule" ? [op.rule] : op.op === "add element" ? op.elements.flat() : op.op === "delete element" ? op.keys : [];
@@ -327,6 +353,10 @@ export function renderOps(ops: readonly NftOp[]): string {
         break;
       case "delete map":
         lines.push(`delete map ${where} ${op.map}`);
+        break;
+      case "add counter":
+      case "delete counter":
+        lines.push(`${op.op} ${where} ${op.counter}`);
         break;
       case "add element":
       case "delete element": {

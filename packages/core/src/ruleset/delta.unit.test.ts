@@ -140,13 +140,15 @@ describe("planDelta: hand-written changes", () => {
     const B = build([web({ backends: [bk("a", "198.18.2.11", { port: 8080, weight: 2 }), bk("b", "198.18.2.12", { port: 8080, state: "down" })] }), dns(), fast()]);
     expect(delta(A, B)).toEqual([
       "flush chain inet switchyard farm-web-4",
-      "add rule inet switchyard farm-web-4 ct mark set 0x80000000 meta l4proto tcp dnat ip to 198.18.2.11:8080",
+      "add rule inet switchyard farm-web-4 ct mark set 0x80000000 meta l4proto tcp counter name c/web/a dnat ip to 198.18.2.11:8080",
     ]);
   });
 
   it("add a farm: its chain first (empty), then its element, then its rules", () => {
     const B = build([web(), dns(), fast(), web({ name: "api", "virtual-addr": "198.18.1.102", "virtual-ports": "8443" })]);
     expect(delta(A, B)).toEqual([
+      "add counter inet switchyard c/api/a",
+      "add counter inet switchyard c/api/b",
       "add chain inet switchyard farm-api-4",
       "add element inet switchyard svc4-ports { tcp . 198.18.1.102 . 8443 : goto farm-api-4 }",
       ...farmRules(B, "farm-api-4"),
@@ -158,6 +160,8 @@ describe("planDelta: hand-written changes", () => {
     expect(delta(A, B)).toEqual([
       "flush chain inet switchyard farm-dns-4",
       "delete element inet switchyard svc4-ports { udp . 198.18.1.53 . 53 }",
+      "delete counter inet switchyard c/dns/a",
+      "delete counter inet switchyard c/dns/b",
       "delete chain inet switchyard farm-dns-4",
     ]);
   });
@@ -183,9 +187,13 @@ describe("planDelta: hand-written changes", () => {
     const A2 = build([web()]);
     const B2 = build([web({ name: "www" })]);
     expect(delta(A2, B2)).toEqual([
+      "add counter inet switchyard c/www/a",
+      "add counter inet switchyard c/www/b",
       "add chain inet switchyard farm-www-4",
       "flush chain inet switchyard farm-web-4",
       "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }",
+      "delete counter inet switchyard c/web/a",
+      "delete counter inet switchyard c/web/b",
       "delete chain inet switchyard farm-web-4",
       "add element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 : goto farm-www-4 }",
       ...farmRules(B2, "farm-www-4"),
@@ -372,13 +380,71 @@ describe("planDelta at scale", () => {
   it("one backend down in a 1,000-farm config: two operations", () => {
     const B = build(farms(() => 3, (i) => (i === 500 ? "down" : "up")));
     expect(renderOps(planDelta(A, B, T))).toBe(
-      "flush chain inet switchyard farm-f500-4\nadd rule inet switchyard farm-f500-4 ct mark set 0x80000000 meta l4proto tcp dnat ip to 198.18.2.1:8080\n",
+      "flush chain inet switchyard farm-f500-4\nadd rule inet switchyard farm-f500-4 ct mark set 0x80000000 meta l4proto tcp counter name c/f500/a dnat ip to 198.18.2.1:8080\n",
     );
   });
 
   it("adding one farm to 1,000: a few operations, and nothing for the others", () => {
     const B = build([...farms(() => 3), { name: "new", "virtual-addr": "198.18.9.1", "virtual-ports": "80", backends: [bk("a", "198.18.2.1")] }]);
     const ops = planDelta(A, B, T);
-    expect(ops.map((op) => op.op)).toEqual(["add chain", "add element", "add rule"]);
+    expect(ops.map((op) => op.op)).toEqual(["add counter", "add chain", "add element", "add rule"]);
+  });
+});
+
+describe("planDelta: named counters", () => {
+  const at = { family: "inet", table: T } as const;
+  const ir = (counters: string[] | undefined, rules: string[]): IrRuleset => ({
+    tables: [{ family: "inet", name: T, maps: [], chains: [{ name: "farm-web-4", rules }], ...(counters ? { counters } : {}) }],
+  });
+
+  it("a counter is added before the rule that names it", () => {
+    const ops = planDelta(ir(undefined, ["drop"]), ir(["c/web/a"], ["counter name c/web/a drop"]), T);
+    expect(ops).toEqual([
+      { op: "add counter", ...at, counter: "c/web/a" },
+      { op: "flush chain", ...at, chain: "farm-web-4" },
+      { op: "add rule", ...at, chain: "farm-web-4", rule: "counter name c/web/a drop" },
+    ]);
+    expect(fakeApply(ir(undefined, ["drop"]), ops)).toEqual(normalizeIr(ir(["c/web/a"], ["counter name c/web/a drop"])));
+  });
+
+  it("a counter is deleted after the chain whose rules name it is flushed, even when those rules do not change otherwise", () => {
+    const from = ir(["c/web/a", "c/web/b"], ["counter name c/web/b drop"]);
+    const to = ir(["c/web/a"], ["drop"]);
+    expect(renderOps(planDelta(from, to, T)).split("\n").filter((l) => l !== "")).toEqual([
+      "flush chain inet switchyard farm-web-4",
+      "delete counter inet switchyard c/web/b",
+      "add rule inet switchyard farm-web-4 drop",
+    ]);
+    expect(fakeApply(from, planDelta(from, to, T))).toEqual(normalizeIr(to));
+  });
+
+  it("counters that stay are never touched: a refill keeps them", () => {
+    const from = build([web()]);
+    const to = build([web({ backends: [bk("a", "198.18.2.11", { port: 8080, weight: 9 }), bk("b", "198.18.2.12", { port: 8080 })] })]);
+    const ops = planDelta(from, to, T);
+    expect(ops.some((op) => op.op === "add counter" || op.op === "delete counter")).toBe(false);
+    expect(ops.map((op) => op.op)).toEqual(["flush chain", "add rule", "add rule", "add rule"]);
+  });
+
+  it("a down backend keeps its counter (it comes back with its count)", () => {
+    const B = build([web({ backends: [bk("a", "198.18.2.11", { port: 8080 }), bk("b", "198.18.2.12", { port: 8080, state: "down" })] })]);
+    expect(table(B).counters).toEqual(["c/web/a", "c/web/b"]);
+    expect(planDelta(build([web()]), B, T).some((op) => op.op.endsWith("counter"))).toBe(false);
+  });
+
+  it("from nothing: counters come before any rule", () => {
+    const ops = planDelta(null, build([web()]), T);
+    const firstRule = ops.findIndex((op) => op.op === "add rule");
+    const counters = ops.flatMap((op, i) => (op.op === "add counter" ? [i] : []));
+    expect(counters).toHaveLength(2);
+    expect(Math.max(...counters)).toBeLessThan(firstRule);
+  });
+
+  it("renders add and delete counter, and refuses a name that is not one", () => {
+    expect(renderOps([{ op: "add counter", ...at, counter: "c/web/a" }, { op: "delete counter", ...at, counter: "c/web/a" }])).toBe(
+      "add counter inet switchyard c/web/a\ndelete counter inet switchyard c/web/a\n",
+    );
+    expect(() => renderOps([{ op: "add counter", ...at, counter: "x; flush ruleset" }])).toThrow(/is not a counter name/);
+    expect(() => renderOps([{ op: "delete counter", ...at, counter: "table" }])).toThrow(/is not a counter name/);
   });
 });

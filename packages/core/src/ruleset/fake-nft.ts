@@ -43,6 +43,7 @@ interface FakeTable {
   name: string;
   chains: Map<string, FakeChain>;
   maps: Map<string, FakeMap>;
+  counters: Set<string>;
 }
 
 const tableKey = (family: string, name: string) => `${family} ${name}`;
@@ -55,6 +56,7 @@ function load(ir: IrRuleset): Map<string, FakeTable> {
       name: t.name,
       chains: new Map(t.chains.map((c) => [c.name, { hook: c.hook === undefined ? undefined : { ...c.hook }, rules: [...c.rules] }])),
       maps: new Map(t.maps.map((m) => [m.name, { key: m.key, interval: m.interval, elements: new Map(m.elements) }])),
+      counters: new Set(t.counters ?? []),
     });
   }
   return state;
@@ -72,6 +74,8 @@ function dump(state: Map<string, FakeTable>): IrRuleset {
   const tables: IrTable[] = [...state.values()].map((t) => ({
     family: t.family,
     name: t.name,
+    // Left out when empty, as the builder does.
+    ...(t.counters.size > 0 ? { counters: [...t.counters].sort(byName) } : {}),
     maps: [...t.maps]
       .sort(([a], [b]) => byName(a, b))
       .map(([name, m]): IrMap => ({
@@ -126,7 +130,8 @@ const hasRange = (key: string) => key.split(" . ").some((part) => /^[^-]+-[^-]+$
  * would refuse the transaction: adding into a missing table, chain or map; deleting or
  * flushing what does not exist; deleting a chain that a rule or an element still jumps to,
  * or a map a rule still names; a rule or element that refers to a missing chain or map, or
- * jumps to a base chain; re-adding a chain with another hook or a map with another type;
+ * jumps to a base chain; deleting a counter a rule still names, or a rule that names a missing
+ * counter; re-adding a chain with another hook or a map with another type;
  * an element whose key exists with another value, or overlaps an interval. `add` of what
  * exists identically is a no-op, as in nft.
  */
@@ -138,7 +143,7 @@ export function fakeApply(ir: IrRuleset, ops: readonly NftOp[]): IrRuleset {
     };
     const key = tableKey(op.family, op.table);
     if (op.op === "add table") {
-      if (!state.has(key)) state.set(key, { family: op.family, name: op.table, chains: new Map(), maps: new Map() });
+      if (!state.has(key)) state.set(key, { family: op.family, name: op.table, chains: new Map(), maps: new Map(), counters: new Set() });
       return;
     }
     const table = state.get(key) ?? fail("ENOENT", "no such table");
@@ -180,6 +185,7 @@ export function fakeApply(ir: IrRuleset, ops: readonly NftOp[]): IrRuleset {
         const refs = referencesOf(op.rule);
         for (const target of refs.chains) checkTarget(target);
         for (const name of refs.maps) mapOf(name);
+        for (const name of refs.counters) if (!table.counters.has(name)) fail("ENOENT", `no such counter ${name}`);
         chain.rules.push(op.rule);
         return;
       }
@@ -195,6 +201,17 @@ export function fakeApply(ir: IrRuleset, ops: readonly NftOp[]): IrRuleset {
           if (chain.rules.some((rule) => referencesOf(rule).maps.includes(op.map))) fail("EBUSY", `chain ${name} still uses @${op.map}`);
         }
         table.maps.delete(op.map);
+        return;
+      }
+      case "add counter":
+        table.counters.add(op.counter); // an existing counter is left as it is (and keeps its count)
+        return;
+      case "delete counter": {
+        if (!table.counters.has(op.counter)) fail("ENOENT", `no such counter ${op.counter}`);
+        for (const [name, chain] of table.chains) {
+          if (chain.rules.some((rule) => referencesOf(rule).counters.includes(op.counter))) fail("EBUSY", `chain ${name} still counts in ${op.counter}`);
+        }
+        table.counters.delete(op.counter);
         return;
       }
       case "add element": {

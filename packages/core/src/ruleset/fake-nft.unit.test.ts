@@ -22,9 +22,10 @@ const BASE: IrRuleset = {
       ],
       chains: [
         { name: "pre", hook: { type: "nat", hook: "prerouting", priority: -100 }, rules: ["meta l4proto . ip daddr . th dport vmap @ports"] },
-        { name: "farm", rules: ["ct mark set 0x1 dnat ip to 198.18.2.1"] },
+        { name: "farm", rules: ["ct mark set 0x1 counter name c/farm/a dnat ip to 198.18.2.1"] },
         { name: "hop", rules: ["jump farm"] },
       ],
+      counters: ["c/farm/a", "c/farm/idle"],
     },
   ],
 };
@@ -73,6 +74,9 @@ describe("the fake refuses what the kernel refuses", () => {
     ["deleting an element twice", [{ op: "delete element", ...at, map: "ports", keys: ["tcp . 198.18.1.1 . 80", "tcp . 198.18.1.1 . 80"] }], "ENOENT", 0],
     ["re-adding a chain with another hook", [{ op: "add chain", ...at, chain: "pre", hook: { type: "nat", hook: "prerouting", priority: -90 } }], "EOPNOTSUPP", 0],
     ["making a regular chain a base chain with add", [{ op: "add chain", ...at, chain: "farm", hook: { type: "nat", hook: "prerouting", priority: -90 } }], "EOPNOTSUPP", 0],
+    ["deleting a counter a rule still names", [{ op: "delete counter", ...at, counter: "c/farm/a" }], "EBUSY", 0],
+    ["deleting a missing counter", [{ op: "delete counter", ...at, counter: "c/nope/a" }], "ENOENT", 0],
+    ["a rule that names a missing counter", [{ op: "add rule", ...at, chain: "hop", rule: "counter name c/nope/a accept" }], "ENOENT", 0],
     ["re-adding a map with another type", [{ op: "add map", ...at, map: "ports", key: "ipv4_addr", interval: false }], "EEXIST", 0],
   ];
   for (const [what, ops, code, index] of cases) {
@@ -119,6 +123,25 @@ describe("the fake accepts what the kernel accepts", () => {
 
   it("deleting a chain takes its own rules with it (the kernel does not need a flush first)", () => {
     expect(fakeApply(BASE, [{ op: "delete chain", ...at, chain: "hop" }]).tables[0]?.chains.map((c) => c.name)).toEqual(["farm", "pre"]);
+  });
+});
+
+describe("the fake and named counters", () => {
+  it("adds a counter (a no-op when it exists), deletes one no rule names, and one whose rules were flushed first", () => {
+    const out = fakeApply(BASE, [
+      { op: "add counter", ...at, counter: "c/farm/a" },
+      { op: "add counter", ...at, counter: "c/new/a" },
+      { op: "add rule", ...at, chain: "hop", rule: "counter name c/new/a accept" },
+      { op: "delete counter", ...at, counter: "c/farm/idle" },
+      { op: "flush chain", ...at, chain: "farm" },
+      { op: "delete counter", ...at, counter: "c/farm/a" },
+    ]);
+    expect(out.tables[0]?.counters).toEqual(["c/new/a"]);
+    const none = fakeApply(out, [
+      { op: "flush chain", ...at, chain: "hop" },
+      { op: "delete counter", ...at, counter: "c/new/a" },
+    ]);
+    expect(none.tables[0]).not.toHaveProperty("counters");
   });
 });
 

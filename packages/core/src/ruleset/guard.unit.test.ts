@@ -314,10 +314,59 @@ describe("checkIr refuses map elements that are not plain keys and verdicts", ()
   });
 });
 
+describe("checkIr: named counters", () => {
+  it("the renderer's counters pass: one per backend, named by the farm's rules", () => {
+    const ir = base();
+    expect(inet(ir).counters).toEqual(["c/web/a", "c/web/b"]);
+    expect(chainOf(inet(ir), "farm-web-4").rules.slice(1).every((r) => / counter name c\/web\/[ab] dnat /.test(r))).toBe(true);
+    expect(() => checkIr(ir, T)).not.toThrow();
+  });
+
+  it("an IR without counters (from before them) still passes", () => {
+    const ir: IrRuleset = { tables: [{ family: "inet", name: T, maps: [], chains: [{ name: "c", rules: ["counter drop"] }] }] };
+    expect(() => checkIr(ir, T)).not.toThrow();
+  });
+
+  it("refuses counter name pointing at a counter that is not the table's own", () => {
+    expect(rejected(withRule("ct mark 0x80000001 counter name c/web/zzz dnat ip to 198.18.2.12")).reasons).toEqual([
+      `${RULE_AT} ("ct mark 0x80000001 counter name c/web/zzz dnat ip to 198...."): "counter name c/web/zzz" is not a counter of table inet switchyard (only the table's own counters, by name)`,
+    ]);
+    // Another table's counter: the netdev table has none, and names are per table.
+    const ir = base();
+    const dev = netdev(ir);
+    dev.chains[1] = { ...(dev.chains[1] as IrChain), rules: ["counter name c/web/a drop"] };
+    expect(rejected(ir).reasons.join("\n")).toMatch(/table netdev switchyard, chain .*: "counter name c\/web\/a" is not a counter of table netdev switchyard/);
+  });
+
+  it("refuses counter name with no name, or with an expression (a counter map) instead of a name", () => {
+    expect(rejected(withRule("counter name")).reasons.join("\n")).toContain('"counter name" has no counter');
+    expect(rejected(withRule("counter name ip daddr map @svc4-ports")).reasons.join("\n")).toContain('"counter name ip" is not a counter of table inet switchyard');
+  });
+
+  it("refuses duplicate counters, command words and malformed names", () => {
+    const dup = base();
+    inet(dup).counters = ["c/web/a", "c/web/a", "c/web/b"];
+    expect(rejected(dup).reasons).toEqual(["table inet switchyard, counter c/web/a: is a duplicate counter name"]);
+    const word = base();
+    inet(word).counters = ["c/web/a", "c/web/b", "flush"];
+    expect(rejected(word).reasons).toEqual(["table inet switchyard, counter flush: is an nft command word, not a name"]);
+    for (const bad of ["x y", "x;flush ruleset", "1abc", "", "a".repeat(256), 'x"']) {
+      const ir = base();
+      inet(ir).counters = ["c/web/a", "c/web/b", bad];
+      expect(rejected(ir).reasons.join("\n"), bad).toMatch(/table inet switchyard, counter .*: must be a counter name/);
+    }
+  });
+});
+
 describe("referencesOf and textProblems", () => {
   it("finds jump and goto targets and @maps", () => {
-    expect(referencesOf("meta l4proto . ip daddr . th dport vmap @svc4-ports")).toEqual({ chains: [], maps: ["svc4-ports"] });
-    expect(referencesOf("ip daddr 198.18.1.1 jump a ip saddr @s goto b")).toEqual({ chains: ["a", "b"], maps: ["s"] });
+    expect(referencesOf("meta l4proto . ip daddr . th dport vmap @svc4-ports")).toEqual({ chains: [], maps: ["svc4-ports"], counters: [] });
+    expect(referencesOf("ip daddr 198.18.1.1 jump a ip saddr @s goto b")).toEqual({ chains: ["a", "b"], maps: ["s"], counters: [] });
+  });
+
+  it("finds the counters named by counter name, quoted or not", () => {
+    expect(referencesOf("ct mark 0x1 counter name c/web/a dnat ip to 198.18.2.11")).toEqual({ chains: [], maps: [], counters: ["c/web/a"] });
+    expect(referencesOf('counter name "x" counter packets 0 bytes 0 counter name')).toEqual({ chains: [], maps: [], counters: ["x", ""] });
   });
 
   it("has nothing to say about the renderer's statements", () => {

@@ -20,10 +20,16 @@ export interface ElementPatch {
   remove: string[];
 }
 
+/**
+ * How a table's counter names changed: added (appended) and removed by name, or, when that
+ * would not rebuild the list in its order, the whole list (null: the table has none).
+ */
+export type CounterPatch = { add?: string[]; remove?: string[] } | { all: string[] | null };
+
 export type TablePatch =
   | { family: TableFamily; whole: IrTable }
   | { family: TableFamily; drop: true }
-  | { family: TableFamily; chains?: NamedListPatch<IrChain>; maps?: NamedListPatch<IrMap>; elements?: ElementPatch[] };
+  | { family: TableFamily; chains?: NamedListPatch<IrChain>; maps?: NamedListPatch<IrMap>; elements?: ElementPatch[]; counters?: CounterPatch };
 
 export interface IrPatch {
   tables: TablePatch[];
@@ -84,7 +90,30 @@ function diffElements(before: IrMap, after: IrMap): ElementPatch | undefined {
   return sameElements(patchElements(before.elements, patch), after.elements) ? patch : undefined;
 }
 
+function patchCounters(list: readonly string[] | undefined, patch: CounterPatch): string[] | undefined {
+  if ("all" in patch) return patch.all === null ? undefined : [...patch.all];
+  const removed = new Set(patch.remove ?? []);
+  const out = (list ?? []).filter((c) => !removed.has(c));
+  out.push(...(patch.add ?? []));
+  return out.length === 0 ? undefined : out;
+}
+
+function diffCounters(before: readonly string[] | undefined, after: readonly string[] | undefined): CounterPatch | undefined {
+  if (before === after) return undefined;
+  if (before !== undefined && after !== undefined && sameNames(before, after)) return undefined;
+  const now = new Set(after ?? []);
+  const old = new Set(before ?? []);
+  const add = (after ?? []).filter((c) => !old.has(c));
+  const remove = (before ?? []).filter((c) => !now.has(c));
+  const patch = { ...(add.length > 0 ? { add } : {}), ...(remove.length > 0 ? { remove } : {}) };
+  const rebuilt = patchCounters(before, patch);
+  // `counters` is left out rather than empty: an empty list is put whole, so the IR comes back as it was.
+  const same = rebuilt === undefined ? after === undefined : after !== undefined && sameNames(rebuilt, after);
+  return same && (add.length > 0 || remove.length > 0) ? patch : { all: after === undefined ? null : [...after] };
+}
+
 function diffTable(before: IrTable, after: IrTable): TablePatch | undefined {
+  const counters = diffCounters(before.counters, after.counters);
   const chains = diffNamed(before.chains, after.chains, sameChain);
   const elements: ElementPatch[] = [];
   // A map of the same type gets its elements patched; one whose type changed, or whose
@@ -97,8 +126,14 @@ function diffTable(before: IrTable, after: IrTable): TablePatch | undefined {
     elements.push(patch);
     return true;
   });
-  if (chains === undefined && maps === undefined && elements.length === 0) return undefined;
-  return { family: after.family, ...(chains ? { chains } : {}), ...(maps ? { maps } : {}), ...(elements.length > 0 ? { elements } : {}) };
+  if (chains === undefined && maps === undefined && elements.length === 0 && counters === undefined) return undefined;
+  return {
+    family: after.family,
+    ...(chains ? { chains } : {}),
+    ...(maps ? { maps } : {}),
+    ...(elements.length > 0 ? { elements } : {}),
+    ...(counters ? { counters } : {}),
+  };
 }
 
 /** How `from` became `to`; tables by family (the agent has one table name). */
@@ -172,7 +207,13 @@ function patchTable(table: IrTable, patch: Extract<TablePatch, { chains?: unknow
     if (map === undefined) throw new Error(`ir patch: elements for map ${e.map}, which is not there`);
     maps = maps.map((m, i) => (i === at ? { ...map, elements: patchElements(map.elements, e) } : m));
   }
-  return { ...table, maps, chains: patchNamed(table.chains, patch.chains, "chain") };
+  const out: IrTable = { ...table, maps, chains: patchNamed(table.chains, patch.chains, "chain") };
+  if (patch.counters !== undefined) {
+    const counters = patchCounters(table.counters, patch.counters);
+    if (counters === undefined) delete out.counters;
+    else out.counters = counters;
+  }
+  return out;
 }
 
 /** `ir` with `patch` applied; throws when the patch does not fit `ir` (it was made for another). */

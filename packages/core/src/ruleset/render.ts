@@ -25,21 +25,37 @@ function renderChain(chain: IrChain): string {
   return lines.join("\n");
 }
 
-export function renderTable(table: IrTable): string {
-  const body = [...table.maps.map(renderMap), ...table.chains.map(renderChain)];
+/** A counter's starting value, for a replace that carries counts over (the kernel's, read just before). */
+export interface CounterValue {
+  packets: number;
+  bytes: number;
+}
+
+export type CounterValues = ReadonlyMap<string, CounterValue>;
+
+function renderCounter(name: string, values: CounterValues | undefined): string {
+  const v = values?.get(name);
+  const ok = (n: number) => Number.isSafeInteger(n) && n >= 0;
+  return v !== undefined && ok(v.packets) && ok(v.bytes) ? `\tcounter ${name} {\n\t\tpackets ${v.packets} bytes ${v.bytes}\n\t}` : `\tcounter ${name} {\n\t}`;
+}
+
+/** The table as one nft block; `counters` seeds named counters (a replace would otherwise start them from zero). */
+export function renderTable(table: IrTable, counters?: CounterValues): string {
+  const body = [...(table.counters ?? []).map((c) => renderCounter(c, counters)), ...table.maps.map(renderMap), ...table.chains.map(renderChain)];
   return `table ${table.family} ${table.name} {\n${body.join("\n")}\n}\n`;
 }
 
-export function renderRuleset(ir: IrRuleset): string {
-  return ir.tables.map(renderTable).join("");
+export function renderRuleset(ir: IrRuleset, counters?: CounterValues): string {
+  return ir.tables.map((t) => renderTable(t, t.family === "inet" ? counters : undefined)).join("");
 }
 
 /**
  * One nft transaction that replaces every table the agent owns under `tableName` with the
  * IR's: each owned table is created if missing (so that the delete cannot fail), deleted,
- * and defined anew. nft commits the whole script or nothing.
+ * and defined anew. nft commits the whole script or nothing. The named counters of the inet
+ * table start from `counters` where given (the agent passes what the kernel held), else zero.
  */
-export function renderReplaceScript(ir: IrRuleset, tableName: string): string {
+export function renderReplaceScript(ir: IrRuleset, tableName: string, counters?: CounterValues): string {
   const resets = OWNED_FAMILIES.map((family) => `table ${family} ${tableName}\ndelete table ${family} ${tableName}\n`);
-  return resets.join("") + renderRuleset(ir);
+  return resets.join("") + renderRuleset(ir, counters);
 }

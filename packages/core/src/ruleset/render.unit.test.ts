@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../nftlb/codec.ts";
 import { buildRuleset } from "./build.ts";
-import { OWNED_FAMILIES, type IrRuleset } from "./ir.ts";
+import { OWNED_FAMILIES, type IrRuleset, type IrTable } from "./ir.ts";
 import { renderReplaceScript, renderRuleset, renderTable } from "./render.ts";
 
 const ir: IrRuleset = {
@@ -68,6 +68,23 @@ describe("renderTable / renderRuleset", () => {
   it("concatenates the tables in order", () => {
     expect(renderRuleset(ir)).toBe(renderTable(ir.tables[0]!) + renderTable(ir.tables[1]!));
     expect(renderRuleset({ tables: [] })).toBe("");
+  });
+});
+
+describe("named counters", () => {
+  const table: IrTable = { family: "inet", name: "t", maps: [], chains: [{ name: "c", rules: ["counter name c/web/a drop"] }], counters: ["c/web/a", "c/web/b"] };
+
+  it("come first in the table, so that the rules after them can name them", () => {
+    expect(renderTable(table)).toBe(
+      ["table inet t {", "\tcounter c/web/a {", "\t}", "\tcounter c/web/b {", "\t}", "\tchain c {", "\t\tcounter name c/web/a drop", "\t}", "}", ""].join("\n"),
+    );
+  });
+
+  it("start from the values given (a replace that carries counts over), zero otherwise", () => {
+    const values = new Map([["c/web/a", { packets: 7, bytes: 420 }]]);
+    const script = renderReplaceScript({ tables: [table] }, "t", values);
+    expect(script).toContain("\tcounter c/web/a {\n\t\tpackets 7 bytes 420\n\t}\n\tcounter c/web/b {\n\t}");
+    expect(renderReplaceScript({ tables: [table] }, "t", new Map([["c/web/a", { packets: -1, bytes: 0.5 }]]))).toContain("\tcounter c/web/a {\n\t}");
   });
 });
 

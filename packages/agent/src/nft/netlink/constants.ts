@@ -3,6 +3,10 @@
 
 // <linux/netlink.h>
 export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const NLM_F_MULTI = 0x2;
+export const NLM_F_DUMP_INTR = 0x10;
+export const NLM_F_DUMP = 0x300; // NLM_F_ROOT | NLM_F_MATCH
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_ACK = 0x4;
 export const NLM_F_ACK_TLVS = 0x200; // on a reply: extended-ACK attributes follow
@@ -35,6 +39,14 @@ export const NF_NAT_RANGE_PROTO_SPECIFIED = 0x2;
 // <linux/netfilter/nf_tables.h>
 export const NFT_MSG_NEWRULE = 6;
 export const NFT_MSG_DELRULE = 8;
+export const NFT_MSG_NEWOBJ = 18;
+export const NFT_MSG_GETOBJ = 19;
+export const NFTA_OBJ_TABLE = 1;
+export const NFTA_OBJ_NAME = 2;
+export const NFTA_OBJ_TYPE = 3;
+export const NFTA_OBJ_DATA = 4;
+export const NFTA_COUNTER_BYTES = 1;
+export const NFTA_COUNTER_PACKETS = 2;
 export const NFT_REG_VERDICT = 0;
 export const NFT_REG_1 = 1;
 export const NFT_REG32_00 = 8;
@@ -52,6 +64,7 @@ export const NFT_NG_INCREMENTAL = 0;
 export const NFT_NG_RANDOM = 1;
 export const NFT_HASH_JENKINS = 0;
 export const NFT_HASH_SYM = 1;
+export const NFT_OBJECT_COUNTER = 1;
 
 // <netinet/in.h>
 export const IPPROTO = { tcp: 6, udp: 17, sctp: 132 } as const;
@@ -99,3 +112,5 @@ export const NFTNL_EXPR_HASH_MODULUS = NFTNL_EXPR_BASE + 3;
 export const NFTNL_EXPR_HASH_SEED = NFTNL_EXPR_BASE + 4;
 export const NFTNL_EXPR_HASH_OFFSET = NFTNL_EXPR_BASE + 5;
 export const NFTNL_EXPR_HASH_TYPE = NFTNL_EXPR_BASE + 6;
+export const NFTNL_EXPR_OBJREF_IMM_TYPE = NFTNL_EXPR_BASE + 0;
+export const NFTNL_EXPR_OBJREF_IMM_NAME = NFTNL_EXPR_BASE + 1;

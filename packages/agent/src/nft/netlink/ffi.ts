@@ -23,6 +23,7 @@ export interface Libs {
   exprAlloc: (name: string) => Ptr | null;
   exprSetU32: (e: Ptr, attr: number, v: number) => void;
   exprSet: (e: Ptr, attr: number, data: Uint8Array, len: number) => number;
+  exprSetStr: (e: Ptr, attr: number, s: string) => number;
   buildHdr: (buf: Buffer, type: number, family: number, flags: number, seq: number) => Ptr;
   batchBegin: (buf: Buffer, seq: number) => Ptr;
   batchEnd: (buf: Buffer, seq: number) => Ptr;
@@ -72,6 +73,7 @@ export function bindLibs(names: typeof LIBRARIES): Libs | null {
       exprAlloc: f(nftnl, "void *nftnl_expr_alloc(const char *name)"),
       exprSetU32: f(nftnl, "void nftnl_expr_set_u32(void *e, uint16_t type, uint32_t data)"),
       exprSet: f(nftnl, "int nftnl_expr_set(void *e, uint16_t type, const void *data, uint32_t len)"),
+      exprSetStr: f(nftnl, "int nftnl_expr_set_str(void *e, uint16_t type, const char *str)"),
       buildHdr: f(nftnl, "void *nftnl_nlmsg_build_hdr(void *buf, uint16_t type, uint16_t family, uint16_t flags, uint32_t seq)"),
       batchBegin: f(nftnl, "void *nftnl_batch_begin(void *buf, uint32_t seq)"),
       batchEnd: f(nftnl, "void *nftnl_batch_end(void *buf, uint32_t seq)"),
@@ -170,6 +172,12 @@ function nftnlExpr(libs: Libs, x: Expr): Ptr {
       if (x.input !== undefined) u32(e, C.NFTNL_EXPR_HASH_SEED, x.input.seed);
       u32(e, C.NFTNL_EXPR_HASH_OFFSET, x.offset);
       u32(e, C.NFTNL_EXPR_HASH_TYPE, x.type);
+      return e;
+    case "objref":
+      // nft's netlink_gen_objref_stmt: the object type and its name (no set lookup).
+      e = expr(libs, "objref");
+      u32(e, C.NFTNL_EXPR_OBJREF_IMM_TYPE, x.type);
+      if (libs.exprSetStr(e, C.NFTNL_EXPR_OBJREF_IMM_NAME, x.name) < 0) throw new Error(ALLOC_FAILED);
       return e;
     case "dnat":
       e = expr(libs, "nat");

@@ -26,6 +26,8 @@ describe("planRefill", () => {
     ["an element change", [{ op: "add element", ...at, map: "svc4-ports", elements: [["tcp . 10.0.0.1 . 80", "goto farm-a-4"]] }]],
     ["another family", [{ op: "flush chain", family: "netdev", table: "switchyard", chain: "farm-a-4" }]],
     ["a rule of another shape", [flush("farm-a-4"), add("farm-a-4", "ct mark set numgen inc mod 2"), add("farm-a-4", "counter drop")]],
+    ["a counter added with the refill (nft creates counter objects)", [{ op: "add counter", family: "inet", table: "switchyard", counter: "c/a/b1" }, flush("farm-a-4")]],
+    ["a counter deleted after the refill", [flush("farm-a-4"), { op: "delete counter", family: "inet", table: "switchyard", counter: "c/a/b1" }]],
     ["a name nft would need quoted", [flush("farm a-4")]],
     ["a table name nft would need quoted", [{ op: "flush chain", family: "inet", table: "sw;x", chain: "c" }]],
   ])("refuses the whole list for %s", (_, ops) => {

@@ -74,7 +74,9 @@ const wholeSlow = nft(["list", "table", "inet", table]);
 
 // 3. What the refiller sends for each rule, against what nft sends (both as libnftnl prints them).
 const rules = [...new Set(farmChains.flatMap((c) => c.rules))];
-nft(["-f", "-"], "add table inet sy_enc\nadd chain inet sy_enc c\n");
+// The rules name counters: the scratch table gets them too.
+const counters = (inetOf(b)?.counters ?? []).map((c) => `add counter inet sy_enc ${c}\n`).join("");
+nft(["-f", "-"], `add table inet sy_enc\nadd chain inet sy_enc c\n${counters}`);
 const nftBlocks = nft(["--debug=netlink", "-f", "-"], rules.map((r) => `add rule inet sy_enc c ${r}\n`).join(""))
   .split(/\n\s*\n/)
   .map((s) => s.trim())

@@ -13,6 +13,7 @@ import {
   NFT_META_NFPROTO,
   NFT_NG_INCREMENTAL,
   NFT_NG_RANDOM,
+  NFT_OBJECT_COUNTER,
   NFT_PAYLOAD_NETWORK_HEADER,
   NFT_PAYLOAD_TRANSPORT_HEADER,
   NFT_REG32_00,
@@ -41,19 +42,22 @@ export type Expr =
   | { kind: "payload load"; base: number; offset: number; len: number; dreg: number }
   | { kind: "numgen"; dreg: number; type: number; modulus: number; offset: number }
   | { kind: "hash"; dreg: number; type: number; modulus: number; offset: number; input?: { sreg: number; len: number; seed: number } }
-  | { kind: "dnat"; family: number; addrReg: number; protoReg?: number };
+  | { kind: "dnat"; family: number; addrReg: number; protoReg?: number }
+  | { kind: "objref"; type: number; name: string };
 
 const HEX32 = "0x[0-9a-fA-F]{1,8}";
 const MOD = "[1-9][0-9]{0,9}";
 const L4 = "(?:meta l4proto (tcp|udp|sctp) )?";
+/** A named counter (core's `counter name c/FARM/BACKEND`), bare as nft reads it: see COUNTER_NAME in core. */
+const COUNTER = "(?:counter name ([A-Za-z][A-Za-z0-9_./-]{0,254}) )?";
 const NAT = "dnat (ip|ip6) to (\\S+)";
 
 const DROP = /^drop$/;
-const SET_VALUE = new RegExp(`^ct mark set (${HEX32}) ${L4}${NAT}$`);
+const SET_VALUE = new RegExp(`^ct mark set (${HEX32}) ${L4}${COUNTER}${NAT}$`);
 const SET_NUMGEN = new RegExp(`^ct mark set numgen (inc|random) mod (${MOD})(?: offset (${HEX32}))?$`);
 const SET_SYMHASH = new RegExp(`^ct mark set symhash mod (${MOD})(?: offset (${HEX32}))?$`);
 const SET_JHASH = new RegExp(`^ct mark set jhash ([a-z0-9 .]+?) mod (${MOD}) seed (${HEX32})(?: offset (${HEX32}))?$`);
-const MATCH_MARK = new RegExp(`^ct mark (${HEX32})(?:-(${HEX32}))? ${L4}${NAT}$`);
+const MATCH_MARK = new RegExp(`^ct mark (${HEX32})(?:-(${HEX32}))? ${L4}${COUNTER}${NAT}$`);
 
 const u32 = (text: string): number => Number.parseInt(text.slice(2), 16);
 
@@ -143,8 +147,11 @@ function natTarget(word: string, text: string): NatTarget | null {
   return { family: NFPROTO_IPV6, addr, port };
 }
 
-/** `[meta l4proto P ]dnat ip|ip6 to T`: the protocol match (nft needs one before a port) and the nat. */
-function dnatExprs(l4: string | undefined, word: string, target: string): Expr[] | null {
+/**
+ * `[meta l4proto P ][counter name C ]dnat ip|ip6 to T`: the protocol match (nft needs one
+ * before a port), the named counter (nft's objref expression, type counter, by name), the nat.
+ */
+function dnatExprs(l4: string | undefined, counter: string | undefined, word: string, target: string): Expr[] | null {
   const to = natTarget(word, target);
   if (to === null) return null;
   // nft refuses a port without a transport protocol match before it.
@@ -154,6 +161,7 @@ function dnatExprs(l4: string | undefined, word: string, target: string): Expr[]
     out.push({ kind: "meta load", key: NFT_META_L4PROTO, dreg: NFT_REG_1 });
     out.push({ kind: "cmp", sreg: NFT_REG_1, op: NFT_CMP_EQ, data: Uint8Array.of(IPPROTO[l4 as keyof typeof IPPROTO]) });
   }
+  if (counter !== undefined) out.push({ kind: "objref", type: NFT_OBJECT_COUNTER, name: counter });
   out.push({ kind: "immediate", dreg: NFT_REG_1, data: to.addr });
   if (to.port === null) {
     out.push({ kind: "dnat", family: to.family, addrReg: NFT_REG_1 });
@@ -225,7 +233,7 @@ export function ruleExprs(text: string): Expr[] | null {
 
   let m = SET_VALUE.exec(text);
   if (m) {
-    const nat = dnatExprs(m[2], m[3] as string, m[4] as string);
+    const nat = dnatExprs(m[2], m[3], m[4] as string, m[5] as string);
     if (nat === null) return null;
     return [{ kind: "immediate", dreg: NFT_REG_1, data: hostU32(u32(m[1] as string)) }, setMark, ...nat];
   }
@@ -268,7 +276,7 @@ export function ruleExprs(text: string): Expr[] | null {
 
   m = MATCH_MARK.exec(text);
   if (m) {
-    const nat = dnatExprs(m[3], m[4] as string, m[5] as string);
+    const nat = dnatExprs(m[3], m[4], m[5] as string, m[6] as string);
     if (nat === null) return null;
     const from = u32(m[1] as string);
     const load: Expr = { kind: "ct load mark", dreg: NFT_REG_1 };
@@ -331,6 +339,8 @@ export function describeExpr(e: Expr): string {
       return e.input === undefined
         ? `[ hash reg ${e.dreg} = symhash() % mod ${e.modulus}${offset(e.offset)} ]`
         : `[ hash reg ${e.dreg} = jhash(reg ${e.input.sreg}, ${e.input.len}, 0x${e.input.seed.toString(16).padStart(8, "0")}) % mod ${e.modulus}${offset(e.offset)} ]`;
+    case "objref":
+      return `[ objref type ${e.type} name ${e.name} ]`;
     case "dnat":
       return `[ nat dnat ${e.family === NFPROTO_IPV4 ? "ip" : "ip6"} addr_min reg ${e.addrReg}${e.protoReg === undefined ? "" : ` proto_min reg ${e.protoReg} flags 0x2`} ]`;
   }

@@ -9,6 +9,44 @@ describe("ruleExprs: the shapes of core's NAT farm chains, as nft 1.0.6 encodes 
   it.each<[string, string[]]>([
     ["drop", ["[ immediate reg 0 drop ]"]],
     [
+      "ct mark set 0x80000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.12:80",
+      [
+        "[ immediate reg 1 0x80000000 ]",
+        "[ ct set mark with reg 1 ]",
+        "[ meta load l4proto => reg 1 ]",
+        "[ cmp eq reg 1 0x00000006 ]",
+        "[ objref type 1 name c/web/b1 ]",
+        "[ immediate reg 1 0x0c0212c6 ]",
+        "[ immediate reg 2 0x00005000 ]",
+        "[ nat dnat ip addr_min reg 1 proto_min reg 2 flags 0x2 ]",
+      ],
+    ],
+    [
+      "ct mark 0x80000000-0x80000001 counter name c/web/b1 dnat ip to 198.18.2.11",
+      [
+        "[ ct load mark => reg 1 ]",
+        "[ byteorder reg 1 = hton(reg 1, 4, 4) ]",
+        "[ cmp gte reg 1 0x00000080 ]",
+        "[ cmp lte reg 1 0x01000080 ]",
+        "[ objref type 1 name c/web/b1 ]",
+        "[ immediate reg 1 0x0b0212c6 ]",
+        "[ nat dnat ip addr_min reg 1 ]",
+      ],
+    ],
+    [
+      "ct mark 0x00000001 meta l4proto tcp counter name c/web/b1 dnat ip6 to [2001:db8::1]:8080",
+      [
+        "[ ct load mark => reg 1 ]",
+        "[ cmp eq reg 1 0x00000001 ]",
+        "[ meta load l4proto => reg 1 ]",
+        "[ cmp eq reg 1 0x00000006 ]",
+        "[ objref type 1 name c/web/b1 ]",
+        "[ immediate reg 1 0xb80d0120 0x00000000 0x00000000 0x01000000 ]",
+        "[ immediate reg 2 0x0000901f ]",
+        "[ nat dnat ip6 addr_min reg 1 proto_min reg 2 flags 0x2 ]",
+      ],
+    ],
+    [
       "ct mark set 0x80000000 meta l4proto tcp dnat ip to 198.18.2.12:80",
       [
         "[ immediate reg 1 0x80000000 ]",
@@ -198,6 +236,14 @@ describe("ruleExprs: anything else is not a supported shape", () => {
     "drop ",
     "accept",
     "counter drop",
+    // counters: only a bare name, once, between the protocol match and the nat
+    "ct mark set 0x80000000 counter dnat ip to 198.18.2.12",
+    "ct mark set 0x80000000 counter name \"c/web/b1\" dnat ip to 198.18.2.12",
+    "ct mark set 0x80000000 counter name c/web/b1 counter name c/web/b2 dnat ip to 198.18.2.12",
+    "ct mark set 0x80000000 counter name c/web/b1 meta l4proto tcp dnat ip to 198.18.2.12:80",
+    "ct mark set 0x80000000 counter name 1abc dnat ip to 198.18.2.12",
+    "ct mark set 0x80000000 counter name ip daddr map @m dnat ip to 198.18.2.12",
+    "ct mark 0x00000001 counter name c/web/b1 drop",
     "ct mark set 0x80000000 meta l4proto tcp dnat ip to 198.18.2.12:80 drop",
     "ct mark set 0x80000000  dnat ip to 198.18.2.12",
     "ct mark set 0x80000000 dnat to 198.18.2.12",
