@@ -108,7 +108,8 @@ describe("StandaloneFarms through the lane for a few farms", () => {
       { numRuns: 60 },
     );
     if (process.env.LANE_STATS) console.log({ lanes, changes });
-    expect(lanes).toBeGreaterThan(changes / 2);
+    // Changes that add, remove or rename a backend change the table's counter list and take the full path.
+    expect(lanes).toBeGreaterThan(changes / 4);
   });
 
   it("takes the lane for a backend change and says why it did not for the first apply", async () => {
@@ -127,8 +128,8 @@ describe("StandaloneFarms through the lane for a few farms", () => {
         [
           "flush chain inet switchyard farm-svc1-4",
           "add rule inet switchyard farm-svc1-4 ct mark set numgen random mod 2 offset 0x80000000",
-          "add rule inet switchyard farm-svc1-4 ct mark 0x80000000 meta l4proto tcp dnat ip to 198.18.2.1:8080",
-          "add rule inet switchyard farm-svc1-4 ct mark 0x80000001 meta l4proto tcp dnat ip to 198.18.2.3:8080",
+          "add rule inet switchyard farm-svc1-4 ct mark 0x80000000 meta l4proto tcp counter name c/svc1/b1 dnat ip to 198.18.2.1:8080",
+          "add rule inet switchyard farm-svc1-4 ct mark 0x80000001 meta l4proto tcp counter name c/svc1/b3 dnat ip to 198.18.2.3:8080",
           "",
         ].join("\n"),
       );

@@ -182,7 +182,7 @@ const countersMemo = new WeakMap<Farm, readonly string[]>();
  * The named counters of a NAT farm: one per backend, whatever its state, so that a backend
  * that goes down and comes back keeps its count. Memoized per farm object, as natChain.
  */
-function farmCounters(farm: Farm): readonly string[] {
+export function farmCounters(farm: Farm): readonly string[] {
   let counters = countersMemo.get(farm);
   if (counters === undefined) {
     counters = Object.freeze(farm.backends.map((b) => backendCounterName(farm.name, b.name)));

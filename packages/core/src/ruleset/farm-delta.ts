@@ -1,6 +1,6 @@
 import type { Config, Farm } from "../model/farm.ts";
 import { farmPosition } from "../model/farm-index.ts";
-import { buildRuleset, DEFAULT_TABLE, type BuildOptions } from "./build.ts";
+import { buildRuleset, DEFAULT_TABLE, farmCounters, type BuildOptions } from "./build.ts";
 import type { NftOp } from "./delta.ts";
 import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
 import type { ElementPatch, IrPatch, NamedListPatch, TablePatch } from "./ir-patch.ts";
@@ -310,6 +310,12 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
     for (const farm of [s.old, s.next]) {
       if (farm?.mode === "dsr" && farm.state === "up") throw new NoLane(`farm ${farm.name} is a dsr farm`);
     }
+    // The table's counters are one list in farm order; the lane keeps it as it is, which is
+    // right while the changed farms keep theirs (a state or weight change, the common case).
+    const countersOf = (farm: Farm | undefined) => (farm !== undefined && farm.state === "up" && farm.mode !== "dsr" ? farmCounters(farm) : []);
+    const before = countersOf(s.old);
+    const after = countersOf(s.next);
+    if (before.length !== after.length || before.some((c, i) => c !== after[i])) throw new NoLane(`the counters of farm ${(s.next ?? s.old)?.name ?? "?"} change`);
   }
   const inet = prevIr.tables.find((t) => t.family === "inet");
   if (inet === undefined || inet.name !== table) throw new NoLane("the previous IR has no inet table of the agent's");
@@ -387,7 +393,7 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
   if (putMaps.length > 0) tablePatch.maps = { put: putMaps };
   if (elementPatches.length > 0) tablePatch.elements = elementPatches;
 
-  const nextInet: IrTable = { family: inet.family, name: inet.name, maps, chains: chains as IrChain[] };
+  const nextInet: IrTable = { family: inet.family, name: inet.name, maps, chains: chains as IrChain[], ...(inet.counters !== undefined ? { counters: inet.counters } : {}) };
   const ir: IrRuleset = { tables: prevIr.tables.map((t) => (t === inet ? nextInet : t)) };
   const ops = [...addObjects, ...flushes, ...deleteElements, ...deleteChains, ...addElements, ...addRules];
   const changedTable = tablePatch.chains !== undefined || tablePatch.maps !== undefined || tablePatch.elements !== undefined;
