@@ -126,8 +126,8 @@ describe("a fleet of two nodes behind the control plane", () => {
     expect((await api().revisions.diff({ from: 2, to: 3 })).farms[0]?.backends).toEqual([{ name: "b2", change: "changed", fields: [{ field: "state", before: "down", after: "up" }] }]);
     // What the rollback does to lb1's kernel, as nft text: b2 back in the farm's chain.
     const rendered = await api().revisions.renderedDiff({ from: 2, to: 3, node: "lb1" });
-    expect(rendered.diff).toMatch(/^\+\t\tct mark 0x80000001 meta l4proto tcp dnat ip to 198\.18\.2\.12:8080$/m);
-    expect(rendered.diff).toMatch(/^-\t\tct mark set 0x80000000 meta l4proto tcp dnat ip to 198\.18\.2\.11:8080$/m);
+    expect(rendered.diff).toMatch(/^\+\t\tct mark 0x80000001 meta l4proto tcp counter name c\/web\/b2 dnat ip to 198\.18\.2\.12:8080$/m);
+    expect(rendered.diff).toMatch(/^-\t\tct mark set 0x80000000 meta l4proto tcp counter name c\/web\/b1 dnat ip to 198\.18\.2\.11:8080$/m);
   });
 
   it("a node that was down fails its deploy, then catches up when it is back", async () => {
