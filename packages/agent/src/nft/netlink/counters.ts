@@ -1,6 +1,7 @@
 import type { CounterValue } from "@switchyard/core";
 import * as C from "./constants.ts";
-import { loadLibs, type Libs, type Ptr } from "./ffi.ts";
+import type { Libs, Ptr } from "./ffi.ts";
+import { openNetfilterSocket } from "./socket.ts";
 
 // Named counters read straight from the kernel: one NFT_MSG_GETOBJ dump (type counter, one
 // table) on a netlink socket of this network namespace, parsed here. `nft -j list counters`
@@ -139,24 +140,6 @@ class Dumper implements CounterDumper {
 
 /** A dumper on a netlink socket of this network namespace, or null (no koffi, libnftnl or libmnl; never throws). */
 export function openCounterDumper(): CounterDumper | null {
-  try {
-    const libs = loadLibs();
-    if (libs === null) return null;
-    const nl = libs.socketOpen(C.NETLINK_NETFILTER);
-    if (nl === null) return null;
-    if (libs.socketBind(nl, 0, 0) < 0) {
-      libs.socketClose(nl);
-      return null;
-    }
-    const fd = libs.socketFd(nl);
-    const size = Buffer.alloc(4);
-    size.writeInt32LE(RECV_BUFFER * 4);
-    libs.setsockopt(fd, C.SOL_SOCKET, C.SO_RCVBUFFORCE, size, 4);
-    const timeout = Buffer.alloc(16);
-    timeout.writeBigInt64LE(5n, 0);
-    libs.setsockopt(fd, C.SOL_SOCKET, C.SO_RCVTIMEO, timeout, 16);
-    return new Dumper(libs, nl);
-  } catch {
-    return null;
-  }
+  const socket = openNetfilterSocket({ receiveBuffer: RECV_BUFFER * 4, timeoutSeconds: 5 });
+  return socket === null ? null : new Dumper(socket.libs, socket.nl);
 }

@@ -1,7 +1,8 @@
 import { getSystemErrorMap } from "node:util";
 import type { NftOp } from "@switchyard/core";
 import * as C from "./constants.ts";
-import { loadLibs, nftnlRule, type Libs, type Ptr } from "./ffi.ts";
+import { nftnlRule, type Libs, type Ptr } from "./ffi.ts";
+import { openNetfilterSocket } from "./socket.ts";
 import { opText, planRefill, type RefillMessage } from "./plan.ts";
 
 // The fast path for the one change that dominates at scale: a farm chain refilled (flush
@@ -264,31 +265,6 @@ function extAckMessage(buf: Buffer, off: number, len: number, flags: number): st
  * koffi, libnftnl or libmnl cannot be loaded or the socket cannot be opened (never throws).
  */
 export function openChainRefiller(): ChainRefiller | null {
-  try {
-    const libs = loadLibs();
-    if (libs === null) return null;
-    const nl = libs.socketOpen(C.NETLINK_NETFILTER);
-    if (nl === null) return null;
-    if (libs.socketBind(nl, 0, 0) < 0) {
-      libs.socketClose(nl);
-      return null;
-    }
-    const fd = libs.socketFd(nl);
-    const one = Buffer.alloc(4);
-    one.writeInt32LE(1);
-    // Short ACKs (no copy of our message), with the kernel's error text when it has one.
-    libs.socketSetsockopt(nl, C.NETLINK_CAP_ACK, one, 4);
-    libs.socketSetsockopt(nl, C.NETLINK_EXT_ACK, one, 4);
-    const size = Buffer.alloc(4);
-    size.writeInt32LE(SOCKET_BUFFER);
-    libs.setsockopt(fd, C.SOL_SOCKET, C.SO_SNDBUFFORCE, size, 4);
-    libs.setsockopt(fd, C.SOL_SOCKET, C.SO_RCVBUFFORCE, size, 4);
-    // A safety net only: the answers are queued before sendmsg returns.
-    const timeout = Buffer.alloc(16);
-    timeout.writeBigInt64LE(BigInt(REPLY_TIMEOUT_S), 0);
-    libs.setsockopt(fd, C.SOL_SOCKET, C.SO_RCVTIMEO, timeout, 16);
-    return new Refiller(libs, nl, fd);
-  } catch {
-    return null;
-  }
+  const socket = openNetfilterSocket({ sendBuffer: SOCKET_BUFFER, receiveBuffer: SOCKET_BUFFER, timeoutSeconds: REPLY_TIMEOUT_S, extendedAcks: true });
+  return socket === null ? null : new Refiller(socket.libs, socket.nl, socket.fd);
 }
