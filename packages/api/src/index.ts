@@ -6,3 +6,4 @@ export { Deployer, type DeployerOptions, type NodeOutcome } from "./deploy/deplo
 export { serveControlPlane, type ControlPlaneServerOptions, type RunningServer } from "./http/server.ts";
 export { hashPassword } from "./auth/passwords.ts";
 export { issueNodeToken, nodeToken } from "./nodes/token.ts";
+export { DEFAULT_WEB_DIR, webIsBuilt } from "./http/web.ts";

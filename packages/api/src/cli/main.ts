@@ -8,12 +8,15 @@ import { commitChange } from "../config/commit.ts";
 import { describeError } from "../errors.ts";
 import { Deployer } from "../deploy/deployer.ts";
 import { serveControlPlane } from "../http/server.ts";
+import { DEFAULT_WEB_DIR, webIsBuilt } from "../http/web.ts";
 import { createCaller } from "../router.ts";
 import { controlPlaneKey, dataDir, DEFAULT_DATA_DIR, type DataDir } from "./data-dir.ts";
 
 const USAGE = `Switchyard control plane
 
-  switchyard serve [-H HOST] [-P PORT] [--public-url URL] [--reconcile SECONDS]   web API on 127.0.0.1:3000
+  switchyard serve [-H HOST] [-P PORT] [--public-url URL] [--reconcile SECONDS] [--web DIR | --no-web]
+                                                        dashboard and API on 127.0.0.1:3000 (the dashboard
+                                                        from apps/web once built: pnpm --filter @switchyard/web build)
   switchyard migrate                                    apply the committed database migrations
   switchyard user add NAME --role admin|operator|viewer [--password-file FILE]   (else the password is read from stdin)
   switchyard token create NAME --role ROLE [--owner USER]   an API token, shown once
@@ -49,6 +52,8 @@ function options(argv: string[]) {
       message: { type: "string", short: "m" },
       farm: { type: "string" },
       limit: { type: "string", default: "20" },
+      web: { type: "string" },
+      "no-web": { type: "boolean" },
     },
   });
 }
@@ -101,12 +106,16 @@ async function run(argv: string[]): Promise<number> {
     switch (command) {
       case "serve": {
         const port = int(values.port, "-P");
-        const server = await serveControlPlane({ db, deployer, host: values.host, port, ...(values["public-url"] ? { publicUrl: values["public-url"] } : {}) });
+        const webDir = values["no-web"] ? undefined : (values.web ?? DEFAULT_WEB_DIR);
+        if (webDir !== undefined && values.web === undefined && !webIsBuilt(webDir)) {
+          throw new Usage(`the dashboard in ${webDir} is not built: pnpm --filter @switchyard/web build (or serve the API alone with --no-web)`);
+        }
+        const server = await serveControlPlane({ db, deployer, host: values.host, port, ...(webDir !== undefined ? { webDir } : {}), ...(values["public-url"] ? { publicUrl: values["public-url"] } : {}) });
         const interval = int(values.reconcile, "--reconcile");
         if (interval > 0) deployer.start(interval * 1000);
         const users = await db.user.count();
         process.stderr.write(`switchyard: control plane on ${server.url} (data in ${data.dir})\n`);
-        process.stderr.write(users === 0 ? `switchyard: no users yet: bin/switchyard user add admin --role admin --data-dir ${data.dir}\n` : `switchyard: log in at ${server.url} with a user of bin/switchyard user add\n`);
+        process.stderr.write(users === 0 ? `switchyard: no users yet: create the first admin at ${server.url}/login, or bin/switchyard user add admin --role admin --data-dir ${data.dir}\n` : `switchyard: log in at ${server.url} with a user of bin/switchyard user add\n`);
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once("SIGINT", stop);

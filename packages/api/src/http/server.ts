@@ -7,9 +7,10 @@ import type { Deployer } from "../deploy/deployer.ts";
 import { appRouter } from "../router.ts";
 import type { Context } from "../trpc.ts";
 import { actorOf, cookie, SESSION_COOKIE } from "./actor.ts";
+import { loadWeb } from "./web.ts";
 
-// The control plane's HTTP face: tRPC at /trpc (what the dashboard calls) and /healthz. The
-// dashboard (apps/web) will mount the same handler; until then this serves it alone.
+// The control plane's HTTP face: tRPC at /trpc (what the dashboard calls), REST at /api/v1,
+// /healthz, and every other path to the dashboard (apps/web, a built Next.js app) when given one.
 
 export interface ControlPlaneServerOptions {
   db: Database;
@@ -18,6 +19,8 @@ export interface ControlPlaneServerOptions {
   port: number;
   /** How agents and users reach this control plane (named in node enrollment commands). */
   publicUrl?: string;
+  /** A built dashboard (apps/web) to serve on every path that is not the API's (see web.ts). */
+  webDir?: string;
 }
 
 export interface RunningServer {
@@ -41,7 +44,8 @@ export function openApiDocument(baseUrl: string) {
   });
 }
 
-export function serveControlPlane(options: ControlPlaneServerOptions): Promise<RunningServer> {
+export async function serveControlPlane(options: ControlPlaneServerOptions): Promise<RunningServer> {
+  const web = options.webDir !== undefined ? await loadWeb(options.webDir, options.host, options.port) : undefined;
   const createContext = async ({ req, res }: { req: IncomingMessage | Request; res: ServerResponse }): Promise<Context> => {
     const secure = options.publicUrl?.startsWith("https:") === true;
     const sessionToken = cookie(req, SESSION_COOKIE);
@@ -75,6 +79,13 @@ export function serveControlPlane(options: ControlPlaneServerOptions): Promise<R
       req.url = (req.url ?? "").slice(REST_BASE.length);
       return void rest(req, res);
     }
+    if (web !== undefined) {
+      web.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) json(res, 500, { error: `dashboard: ${error instanceof Error ? error.message : String(error)}` });
+        else res.destroy();
+      });
+      return;
+    }
     return json(res, 404, { error: `unknown path ${path}` });
   });
   server.requestTimeout = 120_000;
@@ -86,11 +97,13 @@ export function serveControlPlane(options: ControlPlaneServerOptions): Promise<R
       const host = address.address.includes(":") ? `[${address.address}]` : address.address;
       resolve({
         url: `http://${host}:${address.port}`,
-        close: () =>
-          new Promise((done) => {
+        close: async () => {
+          await new Promise<void>((done) => {
             server.close(() => done());
             server.closeAllConnections();
-          }),
+          });
+          await web?.close();
+        },
       });
     });
   });

@@ -1,8 +1,9 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { passwordMatches, wasteAVerify } from "../auth/passwords.ts";
+import { hashPassword, passwordMatches, wasteAVerify } from "../auth/passwords.ts";
 import { createSession, endSession } from "../auth/tokens.ts";
 import { publicProcedure, router, viewerProcedure } from "../trpc.ts";
+import { password, username } from "./users.ts";
 
 export const authRouter = router({
   /** The only procedure that answers without credentials (with health). The session token goes in a cookie set by the HTTP layer. */
@@ -20,6 +21,27 @@ export const authRouter = router({
     if (ctx.setSessionCookie === undefined) return { ...answer, token: session.token };
     ctx.setSessionCookie(session.token, session.expiresAt);
     return answer;
+  }),
+
+  /** Whether this control plane still waits for its first admin (the sign-in page then offers setup). */
+  status: publicProcedure.query(async ({ ctx }) => ({ needsSetup: (await ctx.db.user.count()) === 0 })),
+
+  /**
+   * First-run setup: creates the first admin and signs them in. Answers only while there is no
+   * user at all, so it cannot be used to add a second admin.
+   */
+  setup: publicProcedure.input(z.object({ username, password })).mutation(async ({ ctx, input }) => {
+    const passwordHash = await hashPassword(input.password);
+    const user = await ctx.db.$transaction(async (tx) => {
+      if ((await tx.user.count()) > 0) return null;
+      const created = await tx.user.create({ data: { username: input.username, passwordHash, role: "admin" } });
+      await tx.auditEvent.create({ data: { actorName: created.username, actorId: created.id, action: "user.setup", entityType: "user", entityName: created.username, after: JSON.stringify({ role: "admin" }) } });
+      return created;
+    });
+    if (user === null) throw new TRPCError({ code: "FORBIDDEN", message: "this control plane already has users: sign in, or ask an admin for an account" });
+    const session = await createSession(ctx.db, user.id);
+    ctx.setSessionCookie?.(session.token, session.expiresAt);
+    return { expiresAt: session.expiresAt, user: { name: user.username, role: user.role } };
   }),
 
   me: viewerProcedure.query(({ ctx }) => ctx.actor),

@@ -5,13 +5,15 @@ import { hashPassword, MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { notFound } from "../errors.ts";
 import { adminProcedure, router } from "../trpc.ts";
 
-const username = z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/, { error: () => "must start with a letter: lowercase letters, digits, '.', '_' or '-' (at most 64)" });
+export const username = z.string().regex(/^[a-z][a-z0-9._-]{0,63}$/, { error: () => "must start with a letter: lowercase letters, digits, '.', '_' or '-' (at most 64)" });
+
+export const password = z.string().min(MIN_PASSWORD_LENGTH, { error: () => `must have at least ${MIN_PASSWORD_LENGTH} characters` }).max(1024);
 
 export const usersRouter = router({
   list: adminProcedure.query(({ ctx }) => ctx.db.user.findMany({ orderBy: { username: "asc" }, select: { id: true, username: true, role: true, disabled: true, createdAt: true } })),
 
   add: adminProcedure
-    .input(z.object({ username, password: z.string().min(MIN_PASSWORD_LENGTH, { error: () => `must have at least ${MIN_PASSWORD_LENGTH} characters` }), role: z.enum(ROLES) }))
+    .input(z.object({ username, password, role: z.enum(ROLES) }))
     .mutation(async ({ ctx, input }) => {
       if ((await ctx.db.user.findUnique({ where: { username: input.username } })) !== null) throw new TRPCError({ code: "CONFLICT", message: `user "${input.username}" exists` });
       const user = await ctx.db.user.create({ data: { username: input.username, passwordHash: await hashPassword(input.password), role: input.role }, select: { id: true, username: true, role: true } });

@@ -1,0 +1,92 @@
+"use client";
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { Badge, StateBadge } from "@/components/ui/badge";
+import { Card, ErrorNote, PageHeader } from "@/components/ui/card";
+import { ago, exact } from "@/lib/format";
+import { useTRPC } from "@/lib/trpc";
+
+/** What is broken, where, since when: failing nodes and deploys first, then the fleet and the farms. */
+export function Overview() {
+  const trpc = useTRPC();
+  const nodes = useQuery(trpc.nodes.list.queryOptions(undefined, { refetchInterval: 5_000 }));
+  const deploys = useQuery(trpc.deployments.list.queryOptions({ limit: 10 }, { refetchInterval: 5_000 }));
+  const farms = useQuery(trpc.farms.list.queryOptions());
+
+  const failingNodes = (nodes.data ?? []).filter((n) => !n.upToDate || n.drift || n.lastError !== null);
+  const failedDeploys = (deploys.data ?? []).filter((d) => d.status === "failed");
+  const farmStates = new Map<string, number>();
+  for (const farm of farms.data?.farms ?? []) {
+    const state = String(farm.state ?? "up");
+    farmStates.set(state, (farmStates.get(state) ?? 0) + 1);
+  }
+
+  return (
+    <>
+      <PageHeader title="Overview" description={farms.data !== undefined ? `Desired configuration at revision ${farms.data.revision}` : undefined} />
+      {failingNodes.length > 0 || failedDeploys.length > 0 ? (
+        <Card title="Needs attention" className="mb-4 border-red-300 dark:border-red-900">
+          <ul className="space-y-1.5 text-sm" aria-label="Problems">
+            {failingNodes.map((n) => (
+              <li key={`n${n.id}`}>
+                <Link className="font-medium underline" href="/nodes">{n.name}</Link>{" "}
+                {n.lastError !== null ? <span className="text-red-700 dark:text-red-400">{n.lastError}</span> : null}
+                {!n.upToDate ? <span> runs revision {n.appliedRevision ?? "none"}, should run {n.desiredRevision}</span> : null}
+                {n.drift ? <span> · its rules drifted from what was deployed</span> : null}
+                <span className="text-zinc-500" title={exact(n.lastSeenAt)}> · last seen {ago(n.lastSeenAt)}</span>
+              </li>
+            ))}
+            {failedDeploys.map((d) => (
+              <li key={`d${d.id}`}>
+                Deploy of revision {d.revisionNumber} to <span className="font-medium">{d.node.name}</span> failed{" "}
+                <span className="text-zinc-500" title={exact(d.finishedAt)}>{ago(d.finishedAt)}</span>: <span className="font-mono text-xs text-red-700 dark:text-red-400">{d.error}</span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      ) : null}
+      <div className="grid gap-4 lg:grid-cols-2">
+        <Card title="Farms" actions={<Link href="/farms" className="text-sm underline">All farms</Link>}>
+          {farms.isError ? <ErrorNote error={farms.error} /> : (
+            <div className="flex flex-wrap gap-4 text-sm">
+              <span><span className="text-2xl font-semibold">{farms.data?.farms.length ?? "…"}</span> farms</span>
+              {[...farmStates].map(([state, count]) => (
+                <span key={state} className="flex items-center gap-1.5"><StateBadge state={state} /> {count}</span>
+              ))}
+            </div>
+          )}
+        </Card>
+        <Card title="Nodes" actions={<Link href="/nodes" className="text-sm underline">All nodes</Link>}>
+          {nodes.isError ? <ErrorNote error={nodes.error} /> : nodes.data?.length === 0 ? <p className="text-sm text-zinc-500">No nodes yet.</p> : (
+            <ul className="space-y-1 text-sm">
+              {nodes.data?.map((n) => (
+                <li key={n.id} className="flex items-center gap-2">
+                  <span className="font-medium">{n.name}</span>
+                  {n.upToDate && !n.drift && n.lastError === null ? <Badge tone="green">in sync</Badge> : <Badge tone="red">{n.lastError !== null ? "failing" : n.drift ? "drift" : "out of date"}</Badge>}
+                  <span className="text-zinc-500">revision {n.appliedRevision ?? "none"} · seen {ago(n.lastSeenAt)}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        <Card title="Latest deploys" className="lg:col-span-2" actions={<Link href="/deploys" className="text-sm underline">All deploys</Link>}>
+          {deploys.isError ? <ErrorNote error={deploys.error} /> : deploys.data?.length === 0 ? <p className="text-sm text-zinc-500">Nothing deployed yet.</p> : (
+            <table className="w-full text-left text-sm">
+              <thead className="text-xs text-zinc-500"><tr><th className="py-1 font-medium">Revision</th><th className="font-medium">Node</th><th className="font-medium">Status</th><th className="font-medium">Finished</th></tr></thead>
+              <tbody>
+                {deploys.data?.map((d) => (
+                  <tr key={d.id} className="border-t border-zinc-100 dark:border-zinc-800">
+                    <td className="py-1">{d.revisionNumber}</td>
+                    <td>{d.node.name}</td>
+                    <td><Badge tone={d.status === "applied" ? "green" : d.status === "failed" ? "red" : "amber"}>{d.status}</Badge></td>
+                    <td title={exact(d.finishedAt)}>{ago(d.finishedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

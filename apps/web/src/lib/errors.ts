@@ -1,0 +1,32 @@
+import { TRPCClientError } from "@trpc/client";
+
+/** A field's path ("backends.0.address") → the API's reason, from a refused change or bad input. */
+export type FieldErrors = Record<string, string>;
+
+interface ErrorData {
+  code?: string;
+  httpStatus?: number;
+  issues?: { path: (string | number)[]; message: string }[];
+  fields?: { path: (string | number)[]; message: string }[];
+  conflict?: { author: string; revision: number } | null;
+}
+
+export function errorData(error: unknown): ErrorData {
+  return error instanceof TRPCClientError ? ((error.data ?? {}) as ErrorData) : {};
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isUnauthorized(error: unknown): boolean {
+  return errorData(error).code === "UNAUTHORIZED";
+}
+
+/** The per-field reasons the API gave, keyed by dotted path. */
+export function fieldErrors(error: unknown): FieldErrors {
+  const data = errorData(error);
+  const out: FieldErrors = {};
+  for (const issue of [...(data.issues ?? []), ...(data.fields ?? [])]) out[issue.path.join(".")] ??= issue.message;
+  return out;
+}
