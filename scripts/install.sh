@@ -11,13 +11,15 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 command -v nft >/dev/null 2>&1 || apt_packages+=(nftables)
 command -v ip >/dev/null 2>&1 || apt_packages+=(iproute2)
+# The dashboard's browser tests run in Debian's Chromium (Playwright never downloads a browser here).
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "install: apt-get install ${apt_packages[*]}" >&2
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
   else
-    echo "install: not root, so not installing ${apt_packages[*]} (needed for applying rules and the kernel tests)" >&2
+    echo "install: not root, so not installing ${apt_packages[*]} (needed for applying rules, the kernel tests and the browser tests)" >&2
   fi
 fi
 
