@@ -9,6 +9,7 @@ import { describeError } from "../errors.ts";
 import { Deployer } from "../deploy/deployer.ts";
 import { serveControlPlane } from "../http/server.ts";
 import { DEFAULT_WEB_DIR, webIsBuilt } from "../http/web.ts";
+import { enrollNodes, parseEnrollments } from "../nodes/enroll.ts";
 import { createCaller } from "../router.ts";
 import { controlPlaneKey, dataDir, DEFAULT_DATA_DIR, type DataDir } from "./data-dir.ts";
 
@@ -17,6 +18,8 @@ const USAGE = `Switchyard control plane
   switchyard serve [-H HOST] [-P PORT] [--public-url URL] [--reconcile SECONDS] [--web DIR | --no-web]
                                                         dashboard and API on 127.0.0.1:3000 (the dashboard
                                                         from apps/web once built: pnpm --filter @switchyard/web build)
+        [--enroll NAME=URL]... [--token-dir DIR]        make sure these nodes exist and write each one's token to
+                                                        DIR/NAME.token for its agent (env SWITCHYARD_ENROLL, SWITCHYARD_TOKEN_DIR)
   switchyard migrate                                    apply the committed database migrations
   switchyard user add NAME --role admin|operator|viewer [--password-file FILE]   (else the password is read from stdin)
   switchyard token create NAME --role ROLE [--owner USER]   an API token, shown once
@@ -53,6 +56,8 @@ function options(argv: string[]) {
       farm: { type: "string" },
       limit: { type: "string", default: "20" },
       web: { type: "string" },
+      enroll: { type: "string", multiple: true },
+      "token-dir": { type: "string" },
       "no-web": { type: "boolean" },
     },
   });
@@ -109,6 +114,12 @@ async function run(argv: string[]): Promise<number> {
         const webDir = values["no-web"] ? undefined : (values.web ?? DEFAULT_WEB_DIR);
         if (webDir !== undefined && values.web === undefined && !webIsBuilt(webDir)) {
           throw new Usage(`the dashboard in ${webDir} is not built: pnpm --filter @switchyard/web build (or serve the API alone with --no-web)`);
+        }
+        const enrollments = parseEnrollments([...(values.enroll ?? []), ...(process.env.SWITCHYARD_ENROLL ? [process.env.SWITCHYARD_ENROLL] : [])]);
+        if (enrollments.length > 0) {
+          const tokenDir = values["token-dir"] ?? process.env.SWITCHYARD_TOKEN_DIR;
+          if (tokenDir === undefined) throw new Usage("--enroll needs --token-dir DIR (or SWITCHYARD_TOKEN_DIR): where the agents read their tokens");
+          for (const file of await enrollNodes(db, controlPlaneKey(data), enrollments, tokenDir)) process.stderr.write(`switchyard: node token in ${file}\n`);
         }
         const server = await serveControlPlane({ db, deployer, host: values.host, port, ...(webDir !== undefined ? { webDir } : {}), ...(values["public-url"] ? { publicUrl: values["public-url"] } : {}) });
         const interval = int(values.reconcile, "--reconcile");
