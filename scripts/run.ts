@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseNftlbJson } from "@switchyard/core";
 import { migrate, openDatabase, type Database } from "@switchyard/db";
-import { commitChange, Deployer, hashPassword, issueNodeToken, nodeToken, serveControlPlane } from "@switchyard/api";
+import { commitChange, DEFAULT_WEB_DIR, Deployer, hashPassword, issueNodeToken, nodeToken, serveControlPlane } from "@switchyard/api";
 import { controlPlaneKey, dataDir } from "@switchyard/api/data-dir";
 import { startAgent, type RunningAgent } from "@switchyard/agent/testing";
 import { createLab, type Lab } from "@switchyard/netlab";
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   await importSample(db);
   let lab: Lab | null = null;
   let agent: RunningAgent | null = null;
-  const server = await serveControlPlane({ db, deployer, host: "127.0.0.1", port: Number(values.port) });
+  const server = await serveControlPlane({ db, deployer, host: "127.0.0.1", port: Number(values.port), webDir: DEFAULT_WEB_DIR });
   try {
     if (isRoot) {
       lab = await createLab({ backends: 3, clientAddresses: 4 });
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       const check = spawnSync("unshare", ["-rn", resolve(root, "bin/switchyard-agent"), "-c", resolve(root, values.config), "-e", "--check"], { encoding: "utf8" });
       process.stdout.write(check.stderr);
     }
-    console.log(`\nSwitchyard control plane: ${server.url} (data in ${data.dir})`);
+    console.log(`\nSwitchyard dashboard and control plane: ${server.url} (data in ${data.dir})`);
     console.log(password !== null ? `log in as admin with the password ${password} (shown once; bin/switchyard user add makes more users)` : "log in with your users (bin/switchyard user add makes more)");
     console.log(`the API: ${server.url}/trpc, e.g. bin/switchyard revisions --data-dir ${data.dir}; Ctrl-C stops everything`);
     await new Promise<void>((done) => {
