@@ -113,6 +113,20 @@ describe("StandaloneFarms", () => {
     expect(applier.lastApplied).not.toBeNull();
   });
 
+  it("keeps a control plane's x-placement as written (a standalone agent serves every farm it is given); a plain farm's answer has no such key", async () => {
+    const service = farms();
+    await service.merge({ farms: [web] });
+    expect(Object.keys(service.list().farms[0] ?? {})).toEqual(["name", "family", "virtual-addr", "virtual-ports", "mode", "protocol", "scheduler", "sched-param", "priority", "state", "backends"]);
+    nft.calls.length = 0;
+    // Placement decides which hosts get a farm, never its rules: nothing for nft to do.
+    expect(await service.merge({ farms: [{ name: "web", "x-placement": "role=edge" }] })).toEqual({ ok: true });
+    expect(nft.calls).toEqual([]);
+    expect(service.list().farms[0]?.["x-placement"]).toBe("role=edge");
+    expect((await stateDir.load())?.config.farms[0]?.["x-placement"]).toEqual({ role: "edge" });
+    const bad = await service.merge({ farms: [{ name: "web", "x-placement": "role" }] });
+    expect(bad).toEqual({ ok: false, status: 400, message: expect.stringMatching(/^farm "web", x-placement = "role": "role" is not key=value/) });
+  });
+
   it("an invalid change never reaches nft", async () => {
     const service = farms();
     const outcome = await service.merge({ farms: [{ ...web, protocol: "80" }] });

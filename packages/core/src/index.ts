@@ -2,6 +2,7 @@ export * from "./model/address.ts";
 export * from "./model/farm.ts";
 export * from "./model/config-diff.ts";
 export * from "./model/issues.ts";
+export * from "./model/placement.ts";
 export * from "./model/ports.ts";
 export * from "./nftlb/codec.ts";
 export * from "./scheduler/slots.ts";

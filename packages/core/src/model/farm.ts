@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { addressFamily, canonicalAddress, isMac } from "./address.ts";
+import { PlacementSchema } from "./placement.ts";
 import { formatPorts, parsePorts, rangesOverlap } from "./ports.ts";
 
 // Every attribute keeps nftlb's name, so that the model *is* nftlb's JSON with canonical
@@ -184,9 +185,16 @@ export const FarmSchema = z
     oface: ifaceName.optional(),
     "ether-addr": macAddress.optional(),
     backends: z.array(BackendSchema).max(MAX_BACKENDS).default([]),
+    // Switchyard's own attribute (see placement.ts): which nodes of a fleet serve the farm.
+    "x-placement": PlacementSchema.optional(),
     ...unsupportedFarmAttributes,
   })
-  .transform((farm) => withoutKeys(farm, unsupportedFarmAttributes))
+  .transform((farm) => {
+    const out = withoutKeys(farm, unsupportedFarmAttributes);
+    // An empty selector reads as absent, so that "" and no attribute are the same farm.
+    if (out["x-placement"] === undefined) delete out["x-placement"];
+    return out;
+  })
   .superRefine(checkFarm);
 
 export const ConfigSchema = z

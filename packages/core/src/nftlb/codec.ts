@@ -1,6 +1,7 @@
 import { ConfigSchema, FarmSchema, type Config, type Farm, type Backend } from "../model/farm.ts";
 import { crossFarmIssuesAfter } from "../model/farm-index.ts";
 import { ConfigError, toConfigIssues, type ConfigIssue } from "../model/issues.ts";
+import { formatPlacement, PLACEMENT_ATTRIBUTE } from "../model/placement.ts";
 
 export type ParseResult = { ok: true; config: Config } | { ok: false; issues: ConfigIssue[] };
 
@@ -57,13 +58,23 @@ export interface NftlbConfig {
   farms: NftlbFarm[];
 }
 
+export interface NftlbWriteOptions {
+  /**
+   * Whether Switchyard's own attributes ("x-placement") are written; true by default, so that
+   * an export imports back as the same config. nftlb itself refuses a config with a key it does
+   * not know ("Unknown key"), so a file for nftlb is written with false. A farm without a
+   * placement has none of them either way: such output is nftlb's, byte for byte.
+   */
+  extensions?: boolean;
+}
+
 /** Writes the model back in nftlb's own style: every value a string, defaults spelled out. */
-export function toNftlb(config: Config): NftlbConfig {
-  return { farms: config.farms.map(farmToNftlb) };
+export function toNftlb(config: Config, options: NftlbWriteOptions = {}): NftlbConfig {
+  return { farms: config.farms.map((farm) => farmToNftlb(farm, options)) };
 }
 
 /** One farm in nftlb's own style (see toNftlb). */
-export function farmToNftlb(farm: Farm): NftlbFarm {
+export function farmToNftlb(farm: Farm, options: NftlbWriteOptions = {}): NftlbFarm {
   const out: NftlbFarm = {
     name: farm.name,
     family: farm.family,
@@ -82,6 +93,7 @@ export function farmToNftlb(farm: Farm): NftlbFarm {
   if (farm.iface !== undefined) out.iface = farm.iface;
   if (farm.oface !== undefined) out.oface = farm.oface;
   if (farm["ether-addr"] !== undefined) out["ether-addr"] = farm["ether-addr"];
+  if (farm[PLACEMENT_ATTRIBUTE] !== undefined && options.extensions !== false) out[PLACEMENT_ATTRIBUTE] = formatPlacement(farm[PLACEMENT_ATTRIBUTE]);
   out.backends = farm.backends.map(backendToNftlb);
   return out;
 }

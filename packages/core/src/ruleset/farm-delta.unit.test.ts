@@ -87,6 +87,16 @@ describe("planFarmChange: the lane for a change of a few farms", () => {
     expect(lane.patch.tables).toEqual([{ family: "inet", chains: { put: [inet(lane.ir).chains[502]] } }]);
   });
 
+  it("takes a farm whose placement (x-placement) alone changed as no change of rules: nothing to do", () => {
+    const web = { name: "web", "virtual-addr": "198.18.1.100", "virtual-ports": "80", backends: [{ name: "b1", "ip-addr": "198.18.2.11" }] };
+    const dns = { name: "dns", "virtual-addr": "198.18.1.100", "virtual-ports": "53", protocol: "udp", backends: [{ name: "b1", "ip-addr": "198.18.2.12" }] };
+    const prev = parseConfig({ farms: [web, dns] });
+    const next = parseConfig({ farms: [{ ...web, "x-placement": "role=edge" }, dns] });
+    const result = check(build(prev), prev, next, ["web"]);
+    expect(result.taken).toBe(true);
+    expect(planFarmChange(build(prev), prev, next, ["web"], options)).toMatchObject({ ok: true, ops: [] });
+  });
+
   it("falls back for a dsr farm and says why", () => {
     const dsr = {
       name: "fast",
