@@ -57,12 +57,12 @@ describe("openDatabase", () => {
     const path = join(dir, "again.db");
     await migrate(path);
     const first = openDatabase({ path });
-    await first.nodeGroup.create({ data: { name: "kept" } });
+    await first.user.create({ data: { username: "kept", passwordHash: "x" } });
     await first.$disconnect();
     expect(await migrate(path)).toEqual({ applied: [] });
     const second = openDatabase({ path });
     try {
-      expect(await second.nodeGroup.findMany({ select: { name: true } })).toEqual([{ name: "kept" }]);
+      expect(await second.user.findMany({ select: { username: true } })).toEqual([{ username: "kept" }]);
       expect(await second.$queryRawUnsafe("PRAGMA journal_mode")).toEqual([{ journal_mode: "wal" }]);
     } finally {
       await second.$disconnect();
@@ -114,9 +114,8 @@ describe("the models", () => {
 
     const read = await db.farm.findUniqueOrThrow({
       where: { name: "web" },
-      include: { backends: { orderBy: { position: "asc" } }, nodeGroup: true },
+      include: { backends: { orderBy: { position: "asc" } } },
     });
-    expect(read.nodeGroup).toBeNull();
     expect(JSON.parse(read.config)).toMatchObject({ "virtual-addr": "198.18.1.100" });
     expect(read.backends.map((backend) => [backend.name, backend.position])).toEqual([
       ["b1", 0],
@@ -179,18 +178,12 @@ describe("the models", () => {
     expect(await db.auditEvent.findFirstOrThrow({ where: { action: "user.login" } })).toMatchObject({ actorId: null, actorName: "bob" });
   });
 
-  it("nodes, groups and deployments", async () => {
+  it("nodes and deployments", async () => {
     const lb1 = await db.node.create({
       data: { name: "lb1", url: "https://lb1.example:5555", tokenHash: "f".repeat(64), labels: JSON.stringify({ zone: "a" }) },
     });
-    const group = await db.nodeGroup.create({ data: { name: "edge", nodes: { connect: [{ id: lb1.id }] } } });
-    const farm = await db.farm.create({ data: { name: "grouped", config: "{}", updatedRevision: 2, nodeGroupId: group.id } });
-    expect(await db.nodeGroup.findUniqueOrThrow({ where: { id: group.id }, include: { nodes: true, farms: true } })).toMatchObject({
-      nodes: [{ name: "lb1" }],
-      farms: [{ name: "grouped" }],
-    });
-    // a group that farms use cannot be deleted (null would mean "every node")
-    await expectPrismaError(db.nodeGroup.delete({ where: { id: group.id } }), "P2003");
+    expect(lb1).toMatchObject({ appliedRevision: null, appliedHash: null, desiredRevision: null, desiredHash: null });
+    const farm = await db.farm.create({ data: { name: "placed", config: JSON.stringify({ "x-placement": "zone=a" }), updatedRevision: 2 } });
 
     const deployment = await db.deployment.create({ data: { revisionNumber: 2, nodeId: lb1.id } });
     expect(deployment).toMatchObject({ status: "pending", attempts: 0, error: null, startedAt: null, finishedAt: null });

@@ -10,7 +10,6 @@ export type {
   Deployment,
   Farm,
   Node,
-  NodeGroup,
   Revision,
   Session,
   User,

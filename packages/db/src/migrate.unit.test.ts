@@ -15,11 +15,9 @@ const MODEL_TABLES = [
   "Deployment",
   "Farm",
   "Node",
-  "NodeGroup",
   "Revision",
   "Session",
   "User",
-  "_NodeToNodeGroup",
 ];
 
 let dir: string;
@@ -78,7 +76,7 @@ describe("migrate", () => {
     const other = new Database(file);
     try {
       other.pragma("journal_mode = WAL");
-      other.exec("BEGIN IMMEDIATE; INSERT INTO NodeGroup (name) VALUES ('held');");
+      other.exec("BEGIN IMMEDIATE; INSERT INTO User (username, passwordHash) VALUES ('held', 'x');");
       expect(await migrate(file)).toEqual({ applied: [] });
       other.exec("COMMIT");
     } finally {
@@ -92,7 +90,7 @@ describe("migrate", () => {
     const schema = await readFile(schemaPath, "utf8");
     expect(await diffDatabaseToSchema(file, schema, dirname(schemaPath))).toBe("");
     // and the check does see a difference when there is one
-    const edited = schema.replace("model NodeGroup {", "model NodeGroup {\n  colour String?");
+    const edited = schema.replace("model Node {", "model Node {\n  colour String?");
     expect(await diffDatabaseToSchema(file, edited, dirname(schemaPath))).toMatch(/colour/);
   });
 
@@ -167,6 +165,28 @@ PRAGMA defer_foreign_keys=OFF;
     db.prepare("DELETE FROM P WHERE id = 1").run();
     expect(db.prepare("SELECT id FROM C ORDER BY id").all()).toEqual([{ id: 20 }]);
     db.close();
+  });
+
+  it("0003_node_placement (Farm redefined without its node group) keeps every farm's backends and deployments", async () => {
+    const file = join(dir, "placement.db");
+    const committed = join(dirname(schemaPath), "migrations");
+    const read = (name: string) => readFile(join(committed, name, "migration.sql"), "utf8");
+    const before = await migrationsDir("m-0002", { "0001_init": await read("0001_init"), "0002_node_token_salt": await read("0002_node_token_salt") });
+    await migrate(file, { migrationsDir: before });
+    const db = new Database(file);
+    db.exec(`INSERT INTO User (id, username, passwordHash) VALUES (1, 'alice', 'x');
+      INSERT INTO Revision (number, snapshot, hash, authorName) VALUES (1, '{}', 'h', 'alice');
+      INSERT INTO NodeGroup (id, name) VALUES (1, 'edge');
+      INSERT INTO Node (id, name, url, tokenHash) VALUES (1, 'lb1', 'http://lb1', 't');
+      INSERT INTO _NodeToNodeGroup (A, B) VALUES (1, 1);
+      INSERT INTO Farm (id, name, config, nodeGroupId, updatedRevision, updatedAt) VALUES (1, 'web', '{}', 1, 1, 0);
+      INSERT INTO Backend (farmId, name, config, position) VALUES (1, 'b1', '{}', 0), (1, 'b2', '{}', 1);
+      INSERT INTO Deployment (revisionNumber, nodeId, status) VALUES (1, 1, 'applied');`);
+    db.close();
+    expect(await migrate(file)).toEqual({ applied: ["0003_node_placement"] });
+    expect(query<{ name: string }>(file, "SELECT name FROM Backend ORDER BY position").map((row) => row.name)).toEqual(["b1", "b2"]);
+    expect(query(file, "SELECT status FROM Deployment")).toEqual([{ status: "applied" }]);
+    expect(query(file, "SELECT name, desiredRevision, desiredHash FROM Node")).toEqual([{ name: "lb1", desiredRevision: null, desiredHash: null }]);
   });
 
   it("rolls a failing migration back whole and records it as failed", async () => {

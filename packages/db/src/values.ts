@@ -3,7 +3,8 @@
 export const ROLES = ["admin", "operator", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
 
-export const DEPLOYMENT_STATUSES = ["pending", "applying", "applied", "failed"] as const;
+/** "held": not sent, because the canary node of a staged deploy did not apply the revision. */
+export const DEPLOYMENT_STATUSES = ["pending", "applying", "applied", "failed", "held"] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const REVISION_KINDS = ["change", "rollback", "import"] as const;
