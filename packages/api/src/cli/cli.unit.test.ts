@@ -43,6 +43,12 @@ describe("bin/switchyard", { timeout: 60_000 }, () => {
     });
     expect(sy(["rollback", "1"]).stdout).toBe("revision 3 rolls back to revision 1\n");
     expect(JSON.parse(sy(["export"]).stdout).farms[0]["virtual-addr"]).toBe("198.18.1.100");
+
+    // A placement (x-placement) imports and exports; --plain leaves it out, for nftlb itself.
+    writeFileSync(join(dir, "placed.json"), JSON.stringify({ farms: [{ ...JSON.parse(farms("198.18.1.100")).farms[0], "x-placement": "zone=a,role=edge" }] }));
+    expect(sy(["import", join(dir, "placed.json")]).stdout).toBe("imported 1 farm(s) as revision 4\n");
+    expect(JSON.parse(sy(["export"]).stdout).farms[0]["x-placement"]).toBe("role=edge,zone=a");
+    expect(JSON.parse(sy(["export", "--plain"]).stdout)).toEqual(JSON.parse(sy(["export", "3"]).stdout));
   });
 
   it("shows a node's token and an API token once; refuses unknown commands with the usage", () => {

@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { ConfigError, parseNftlbJson, toNftlb, type Config } from "@switchyard/core";
+import { ConfigError, configForNode, parseNftlbJson, toNftlb, type Config } from "@switchyard/core";
 import { migrate, openDatabase, ROLES, type Database, type Role } from "@switchyard/db";
 import { TRPCError } from "@trpc/server";
 import { commitChange } from "../config/commit.ts";
+import { configOfSnapshot } from "../config/store.ts";
 import { describeError } from "../errors.ts";
 import { Deployer } from "../deploy/deployer.ts";
+import { nodeLabels } from "../deploy/render.ts";
 import { serveControlPlane } from "../http/server.ts";
 import { DEFAULT_WEB_DIR, webIsBuilt } from "../http/web.ts";
 import { enrollNodes, parseEnrollments } from "../nodes/enroll.ts";
@@ -20,12 +22,17 @@ const USAGE = `Switchyard control plane
                                                         from apps/web once built: pnpm --filter @switchyard/web build)
         [--enroll NAME=URL]... [--token-dir DIR]        make sure these nodes exist and write each one's token to
                                                         DIR/NAME.token for its agent (env SWITCHYARD_ENROLL, SWITCHYARD_TOKEN_DIR)
+        [--canary]                                      stage every deploy: one canary node first (labelled canary=true,
+                                                        else the first by name), the others only if it applied
   switchyard migrate                                    apply the committed database migrations
   switchyard user add NAME --role admin|operator|viewer [--password-file FILE]   (else the password is read from stdin)
   switchyard token create NAME --role ROLE [--owner USER]   an API token, shown once
   switchyard node add NAME AGENT_URL [--label KEY=VALUE]... a node; its token is shown once, with the agent's command
+  switchyard node labels NAME [KEY=VALUE]...            replace a node's labels (they place farms: x-placement) and deploy
   switchyard import FILE [-m MESSAGE]                   an nftlb JSON config as a new revision
-  switchyard export [REVISION]                          a revision (default: the latest) as nftlb JSON
+  switchyard export [REVISION] [--node NAME] [--plain]  a revision (default: the latest) as nftlb JSON; --node: only the
+                                                        farms placed on that node; --plain: without Switchyard's own
+                                                        attributes (x-placement), as nftlb itself loads it
   switchyard revisions [--limit N]                      the newest revisions
   switchyard diff A B                                   what revision B changes in revision A (0: empty)
   switchyard rollback REVISION [--farm NAME] [-m MESSAGE]   the config (or one farm) as it was, as a new revision
@@ -59,6 +66,9 @@ function options(argv: string[]) {
       enroll: { type: "string", multiple: true },
       "token-dir": { type: "string" },
       "no-web": { type: "boolean" },
+      canary: { type: "boolean" },
+      node: { type: "string" },
+      plain: { type: "boolean" },
     },
   });
 }
@@ -77,6 +87,17 @@ function cliCaller(db: Database, deployer?: Deployer) {
 function role(value: string | undefined): Role {
   if (value === undefined || !(ROLES as readonly string[]).includes(value)) throw new Usage(`--role must be one of ${ROLES.join(", ")}`);
   return value as Role;
+}
+
+/** KEY=VALUE arguments as labels (nodes.* checks the keys and values). */
+function labelArgs(args: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const arg of args) {
+    const eq = arg.indexOf("=");
+    if (eq <= 0) throw new Usage(`a label is KEY=VALUE, not ${JSON.stringify(arg)}`);
+    labels[arg.slice(0, eq)] = arg.slice(eq + 1);
+  }
+  return labels;
 }
 
 const int = (value: string | undefined, what: string): number => {
@@ -105,7 +126,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const db = await open(data);
-  const deployer = new Deployer({ db, key: controlPlaneKey(data) });
+  const deployer = new Deployer({ db, key: controlPlaneKey(data), canary: values.canary === true });
   try {
     const api = cliCaller(db, deployer);
     switch (command) {
@@ -152,8 +173,14 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       }
       case "node": {
-        if (sub !== "add" || rest[0] === undefined || rest[1] === undefined) throw new Usage("switchyard node add NAME AGENT_URL");
-        const labels = Object.fromEntries((values.label ?? []).map((l) => l.split("=", 2) as [string, string]));
+        if (sub === "labels" && rest[0] !== undefined) {
+          const set = await api.nodes.setLabels({ name: rest[0], labels: labelArgs(rest.slice(1)) });
+          out(`node ${set.name}: labels ${JSON.stringify(set.labels)}; farms placed on it: ${set.farms.join(", ") || "none"}\n`);
+          await deployer.deployLatest();
+          return 0;
+        }
+        if (sub !== "add" || rest[0] === undefined || rest[1] === undefined) throw new Usage("switchyard node add NAME AGENT_URL | node labels NAME [KEY=VALUE]...");
+        const labels = labelArgs(values.label ?? []);
         const added = await api.nodes.add({ name: rest[0], url: rest[1], labels });
         out(`${added.token}\n`);
         process.stderr.write(`switchyard: node ${added.node.name} added; its token (above) is shown once. On the node, as root:\n  ${added.agentCommand}\n`);
@@ -180,8 +207,15 @@ async function run(argv: string[]): Promise<number> {
       case "export": {
         const number = sub === undefined ? (await db.revision.findFirst({ orderBy: { number: "desc" } }))?.number : int(sub, "REVISION");
         if (number === undefined) throw new Usage("there is no revision yet");
-        const revision = await api.revisions.get({ number });
-        out(revision.config);
+        const row = await db.revision.findUnique({ where: { number }, select: { snapshot: true } });
+        if (row === null) throw new Usage(`revision ${number}: no such revision`);
+        let config = configOfSnapshot(row.snapshot);
+        if (values.node !== undefined) {
+          const node = await db.node.findUnique({ where: { name: values.node }, select: { labels: true } });
+          if (node === null) throw new Usage(`node "${values.node}": no such node`);
+          config = configForNode(config, nodeLabels(node.labels));
+        }
+        out(toNftlb(config, { extensions: values.plain !== true }));
         return 0;
       }
       case "revisions": {

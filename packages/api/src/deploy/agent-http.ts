@@ -9,6 +9,8 @@ export class AgentCallError extends Error {
     message: string,
     /** The agent's HTTP status, when it answered. */
     readonly status: number | null,
+    /** The agent's JSON answer, when it answered with one (a 409 names its applied revision). */
+    readonly body: unknown = null,
   ) {
     super(message);
     this.name = "AgentCallError";
@@ -52,7 +54,7 @@ async function call(endpoint: AgentEndpoint, method: string, path: string, body:
   }
   if (!response.ok) {
     const message = (json as { error?: unknown }).error;
-    throw new AgentCallError(`${method} ${url.href}: HTTP ${response.status}: ${typeof message === "string" ? message : text.slice(0, 500)}`, response.status);
+    throw new AgentCallError(`${method} ${url.href}: HTTP ${response.status}: ${typeof message === "string" ? message : text.slice(0, 500)}`, response.status, json);
   }
   return json;
 }

@@ -1,16 +1,19 @@
 import { EventEmitter } from "node:events";
-import { irHash } from "@switchyard/core";
+import { irHash, type Labels } from "@switchyard/core";
 import type { Database, Node } from "@switchyard/db";
 import { configOfSnapshot } from "../config/store.ts";
 import { nodeToken } from "../nodes/token.ts";
 import { AgentCallError, agentStatus, putRuleset, type AgentEndpoint } from "./agent-http.ts";
-import { nodeIr } from "./render.ts";
+import { FleetRenderer, nodeIr, nodeLabels, type Rendered } from "./render.ts";
 
-// Deploys: the latest revision rendered for each node and sent to its agent, in parallel (a
-// bounded number at a time), with retries and backoff; a Deployment row per node and revision
-// records pending → applying → applied | failed (with the agent's words). One deploy runs at a
-// time; changes that arrive meanwhile are folded into one more run. A reconcile asks every
-// agent what it runs and redeploys to those that are behind (a node that was down catches up).
+// Deploys: the latest revision rendered for each node (the farms placed on it) and sent to the
+// nodes whose desired ruleset is not the one they last applied, in parallel (a bounded number
+// at a time), with retries and backoff; a Deployment row per node and revision records
+// pending → applying → applied | failed (with the agent's words). A staged deploy sends to one
+// canary node first and to the others only once it applied; when it did not, they are held
+// (a "held" row each, naming the canary's failure). One deploy runs at a time; changes that
+// arrive meanwhile are folded into one more run. A reconcile asks every agent what it runs and
+// redeploys to those that are behind (a node that was down catches up).
 
 export interface DeployerOptions {
   db: Database;
@@ -22,24 +25,61 @@ export interface DeployerOptions {
   /** Waits between tries, in ms (the last repeats). */
   backoffMs?: number[];
   timeoutMs?: number;
+  /** Stage deploys and reconciles unless a call says otherwise (serve --canary); see DeployOptions.canary. */
+  canary?: boolean;
+}
+
+export interface DeployOptions {
+  /**
+   * Staged: one canary node first (the first by name of those labelled canary=true, else the
+   * first by name, among the nodes the deploy sends to), the others only once it applied.
+   * Default: the deployer's `canary`.
+   */
+  canary?: boolean;
+  /**
+   * Send to every node, also to those that already run their desired ruleset (an explicit
+   * deploy); otherwise only to the nodes whose desired ruleset changed.
+   */
+  everyNode?: boolean;
 }
 
 export interface NodeOutcome {
   node: string;
   revision: number;
-  status: "applied" | "failed" | "skipped";
+  /** skipped: it already runs its desired ruleset; held: not sent, the canary failed. */
+  status: "applied" | "failed" | "skipped" | "held";
   error?: string;
   attempts: number;
   ms: number;
+  /** The canary of a staged deploy. */
+  canary?: boolean;
 }
 
 /** Emitted as "deployment" on every status change: what the dashboard's progress shows. */
 export interface DeploymentEvent {
   node: string;
   revision: number;
-  status: "pending" | "applying" | "applied" | "failed";
+  status: "pending" | "applying" | "applied" | "failed" | "held";
   error: string | null;
   attempt: number;
+  /** The canary of a staged deploy: the others follow only if it applies. */
+  canary?: boolean;
+}
+
+/** The label that marks the nodes a staged deploy prefers as its canary (canary=true). */
+export const CANARY_LABEL = "canary";
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** A staged deploy's canary among `nodes`: the first by name of those labelled canary=true, else the first by name. */
+export function chooseCanary<T extends { name: string; labels: Labels }>(nodes: readonly T[]): T | undefined {
+  const sorted = [...nodes].sort(byName);
+  return sorted.find((n) => n.labels[CANARY_LABEL] === "true") ?? sorted[0];
+}
+
+/** A node and its desired ruleset at the revision being deployed. */
+interface Plan extends Rendered {
+  node: Node;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,6 +101,8 @@ async function inParallel<T, R>(items: readonly T[], limit: number, work: (item:
 export class Deployer extends EventEmitter {
   private running: Promise<NodeOutcome[]> | null = null;
   private next: Promise<NodeOutcome[]> | null = null;
+  /** What the queued run (`next`) was asked for. */
+  private queued: Required<DeployOptions> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: DeployerOptions) {
@@ -76,47 +118,70 @@ export class Deployer extends EventEmitter {
   }
 
   /**
-   * Deploys the latest revision to every node. A call made while a deploy runs gets the run
-   * after it (which sees the revision that call was made for); calls made meanwhile share that
-   * one run, so a burst of changes costs at most two runs.
+   * Deploys the latest revision to the nodes whose desired ruleset changed (or to every node).
+   * A call made while a deploy runs gets the run after it (which sees the revision that call
+   * was made for); calls made meanwhile share that one run, so a burst of changes costs at most
+   * two runs. The shared run is staged if any of its calls asked for it, and goes to every node
+   * if any asked for that.
    */
-  deployLatest(): Promise<NodeOutcome[]> {
-    if (this.running === null) return this.startRun();
+  deployLatest(options: DeployOptions = {}): Promise<NodeOutcome[]> {
+    const wanted = { canary: options.canary ?? this.options.canary ?? false, everyNode: options.everyNode ?? false };
+    if (this.running === null) return this.startRun(wanted);
+    const queued = (this.queued ??= { canary: false, everyNode: false });
+    queued.canary ||= wanted.canary;
+    queued.everyNode ||= wanted.everyNode;
     this.next ??= this.running.catch(() => []).then(() => {
+      const run = this.queued ?? wanted;
       this.next = null;
-      return this.startRun();
+      this.queued = null;
+      return this.startRun(run);
     });
     return this.next;
   }
 
-  private startRun(): Promise<NodeOutcome[]> {
-    const run = this.deployOnce().finally(() => {
+  private startRun(options: Required<DeployOptions>): Promise<NodeOutcome[]> {
+    const run = this.deployOnce(options).finally(() => {
       if (this.running === run) this.running = null;
     });
     this.running = run;
     return run;
   }
 
-  /** Asks every agent what it runs; deploys the latest revision to those behind or drifted. */
+  /**
+   * Asks every agent what it runs; deploys the latest revision to those whose ruleset is not
+   * their desired one. Staged when the deployer stages, and for a revision that a canary has
+   * held: a reconcile must not carry a revision past the canary that stopped it (an
+   * unreachable canary stops it too).
+   */
   async reconcile(): Promise<NodeOutcome[]> {
     const { db } = this.options;
     const latest = await db.revision.findFirst({ orderBy: { number: "desc" } });
     if (latest === null) return [];
     const config = configOfSnapshot(latest.snapshot);
-    const nodes = await db.node.findMany({ orderBy: { id: "asc" } });
-    return inParallel(nodes, this.options.concurrency ?? 8, async (node) => {
-      const hash = irHash(nodeIr(config, node.facts));
+    const plans = await this.plan(latest.number, config);
+    const outcomes = new Map<Plan, NodeOutcome>();
+    const behind: Plan[] = [];
+    const unreachable = new Map<Plan, NodeOutcome>();
+    await inParallel(plans, this.options.concurrency ?? 8, async (plan) => {
+      const { node, hash } = plan;
       try {
         const status = await agentStatus(this.endpoint(node));
         const drift = status.drift?.drifted === true;
-        await db.node.update({ where: { id: node.id }, data: { lastSeenAt: new Date(), appliedRevision: status.appliedRevision, appliedHash: status.appliedHash, drift } });
-        if (status.appliedRevision === latest.number && status.appliedHash === hash) return { node: node.name, revision: latest.number, status: "skipped" as const, attempts: 0, ms: 0 };
+        plan.node = await db.node.update({ where: { id: node.id }, data: { lastSeenAt: new Date(), appliedRevision: status.appliedRevision, appliedHash: status.appliedHash, drift } });
+        // The hash, not the revision number: a node that no change since touched runs an older
+        // revision's ruleset, which is its desired one.
+        if (status.appliedHash === hash) outcomes.set(plan, { node: node.name, revision: latest.number, status: "skipped", attempts: 0, ms: 0 });
+        else behind.push(plan);
       } catch (error) {
         await db.node.update({ where: { id: node.id }, data: { lastError: message(error) } });
-        return { node: node.name, revision: latest.number, status: "failed" as const, error: message(error), attempts: 1, ms: 0 };
+        const outcome: NodeOutcome = { node: node.name, revision: latest.number, status: "failed", error: message(error), attempts: 1, ms: 0 };
+        outcomes.set(plan, outcome);
+        unreachable.set(plan, outcome);
       }
-      return this.deployNode(node, latest.number, config);
     });
+    const staged = (this.options.canary ?? false) || (await db.deployment.count({ where: { revisionNumber: latest.number, status: "held" } })) > 0;
+    for (const [plan, outcome] of await this.send(latest.number, config, behind, staged, unreachable)) outcomes.set(plan, outcome);
+    return plans.map((plan) => outcomes.get(plan) as NodeOutcome);
   }
 
   /** Reconciles every `intervalMs` until stop(). */
@@ -130,39 +195,108 @@ export class Deployer extends EventEmitter {
     this.timer = null;
   }
 
-  private async deployOnce(): Promise<NodeOutcome[]> {
+  private async deployOnce(options: Required<DeployOptions>): Promise<NodeOutcome[]> {
     const { db } = this.options;
     const latest = await db.revision.findFirst({ orderBy: { number: "desc" } });
     if (latest === null) return [];
     const config = configOfSnapshot(latest.snapshot);
+    const plans = await this.plan(latest.number, config);
+    const targets = options.everyNode ? plans : plans.filter((p) => p.node.appliedHash !== p.hash);
+    const outcomes = await this.send(latest.number, config, targets, options.canary);
+    return plans.map((plan) => outcomes.get(plan) ?? { node: plan.node.name, revision: latest.number, status: "skipped", attempts: 0, ms: 0 });
+  }
+
+  /** Every node (by id) with its desired ruleset at `revision`, recorded on its row (what nodes.list compares with what it runs). */
+  private async plan(revision: number, config: ReturnType<typeof configOfSnapshot>): Promise<Plan[]> {
+    const { db } = this.options;
     const nodes = await db.node.findMany({ orderBy: { id: "asc" } });
-    return inParallel(nodes, this.options.concurrency ?? 8, (node) => this.deployNode(node, latest.number, config));
+    const renderer = new FleetRenderer(config);
+    const plans = nodes.map((node) => ({ node, ...renderer.render(node) }));
+    const stale = plans.filter((p) => p.node.desiredRevision !== revision || p.node.desiredHash !== p.hash);
+    if (stale.length > 0) {
+      await db.$transaction(stale.map((p) => db.node.update({ where: { id: p.node.id }, data: { desiredRevision: revision, desiredHash: p.hash } })));
+    }
+    return plans;
+  }
+
+  /**
+   * Deploys to `targets`, staged or not; the outcome of each. `unreachable`: nodes that did
+   * not answer (a reconcile's status check), which may be the canary, and then failed already.
+   */
+  private async send(revision: number, config: ReturnType<typeof configOfSnapshot>, targets: Plan[], canary: boolean, unreachable = new Map<Plan, NodeOutcome>()): Promise<Map<Plan, NodeOutcome>> {
+    const outcomes = new Map<Plan, NodeOutcome>();
+    const concurrency = this.options.concurrency ?? 8;
+    let rest = targets;
+    const candidates = [...targets, ...unreachable.keys()];
+    if (canary && targets.length > 0 && candidates.length > 1) {
+      const first = chooseCanary(candidates.map((plan) => ({ plan, name: plan.node.name, labels: nodeLabels(plan.node.labels) })))?.plan as Plan;
+      const outcome = unreachable.get(first) ?? (await this.deployNode(first.node, revision, config, first, true));
+      if (!unreachable.has(first)) outcomes.set(first, outcome);
+      rest = targets.filter((p) => p !== first);
+      if (outcome.status !== "applied") {
+        for (const plan of rest) outcomes.set(plan, await this.hold(plan.node, revision, outcome));
+        return outcomes;
+      }
+    }
+    const done = await inParallel(rest, concurrency, (plan) => this.deployNode(plan.node, revision, config, plan));
+    rest.forEach((plan, i) => outcomes.set(plan, done[i] as NodeOutcome));
+    return outcomes;
+  }
+
+  /**
+   * Records that `node` was not sent `revision` because the canary failed. A reconcile that
+   * finds the canary still failing holds the node again: that updates its held row rather
+   * than adding one per reconcile.
+   */
+  private async hold(node: Node, revision: number, canary: NodeOutcome): Promise<NodeOutcome> {
+    const { db } = this.options;
+    const error = `held: the canary node ${canary.node} did not apply revision ${revision}: ${canary.error ?? canary.status}`;
+    const last = await db.deployment.findFirst({ where: { nodeId: node.id, revisionNumber: revision }, orderBy: { id: "desc" } });
+    const data = { status: "held", error, attempts: 0, finishedAt: new Date() };
+    if (last?.status === "held") await db.deployment.update({ where: { id: last.id }, data });
+    else await db.deployment.create({ data: { revisionNumber: revision, nodeId: node.id, ...data } });
+    this.emitEvent({ node: node.name, revision, status: "held", error, attempt: 0 });
+    return { node: node.name, revision, status: "held", error, attempts: 0, ms: 0 };
   }
 
   private emitEvent(event: DeploymentEvent): void {
     this.emit("deployment", event);
   }
 
-  private async deployNode(node: Node, revision: number, config: ReturnType<typeof configOfSnapshot>): Promise<NodeOutcome> {
+  private async deployNode(node: Node, revision: number, config: ReturnType<typeof configOfSnapshot>, rendered?: Rendered, canary = false): Promise<NodeOutcome> {
     const { db } = this.options;
     const started = performance.now();
-    const ir = nodeIr(config, node.facts);
-    const hash = irHash(ir);
+    const ir = rendered?.ir ?? nodeIr(config, node);
+    const hash = rendered?.hash ?? irHash(ir);
+    const mark = canary ? { canary: true } : {};
     const deployment = await db.deployment.create({ data: { revisionNumber: revision, nodeId: node.id, status: "applying", startedAt: new Date() } });
     const attempts = this.options.attempts ?? 3;
     const backoff = this.options.backoffMs ?? [250, 1000, 4000];
+    // An agent takes a revision it has applied again only with force. The control plane sends
+    // one revision with another ruleset when the node's own inputs changed (its labels, hence
+    // its farms, or its facts), never to go back: the deployer only sends the latest revision.
+    let force = node.appliedRevision === revision && node.appliedHash !== hash;
     let lastError = "";
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      this.emitEvent({ node: node.name, revision, status: "applying", error: null, attempt });
+    let attempt = 0;
+    while (attempt < attempts) {
+      attempt++;
+      this.emitEvent({ node: node.name, revision, status: "applying", error: null, attempt, ...mark });
       try {
-        await putRuleset(this.endpoint(node), { revision, hash, ir }, this.options.timeoutMs ?? 60_000);
+        await putRuleset(this.endpoint(node), { revision, hash, ir, ...(force ? { force: true } : {}) }, this.options.timeoutMs ?? 60_000);
         const now = new Date();
         await db.deployment.update({ where: { id: deployment.id }, data: { status: "applied", attempts: attempt, finishedAt: now, error: null } });
         await db.node.update({ where: { id: node.id }, data: { appliedRevision: revision, appliedHash: hash, lastSeenAt: now, lastError: null } });
-        this.emitEvent({ node: node.name, revision, status: "applied", error: null, attempt });
-        return { node: node.name, revision, status: "applied", attempts: attempt, ms: performance.now() - started };
+        this.emitEvent({ node: node.name, revision, status: "applied", error: null, attempt, ...mark });
+        return { node: node.name, revision, status: "applied", attempts: attempt, ms: performance.now() - started, ...mark };
       } catch (error) {
         lastError = message(error);
+        // The agent had this revision with another ruleset though our record of it was older
+        // (we did not hear its answer): the case above, so again with force, at once.
+        if (!force && error instanceof AgentCallError && error.status === 409 && (error.body as { appliedRevision?: unknown } | null)?.appliedRevision === revision) {
+          force = true;
+          attempt--;
+          continue;
+        }
         // The agent refused the ruleset itself (400) or its revision order (409): trying again changes nothing.
         const final = error instanceof AgentCallError && error.status !== null && error.status < 500;
         await db.deployment.update({ where: { id: deployment.id }, data: { attempts: attempt, error: lastError } });
@@ -172,7 +306,7 @@ export class Deployer extends EventEmitter {
     }
     await db.deployment.update({ where: { id: deployment.id }, data: { status: "failed", finishedAt: new Date() } });
     await db.node.update({ where: { id: node.id }, data: { lastError } });
-    this.emitEvent({ node: node.name, revision, status: "failed", error: lastError, attempt: attempts });
-    return { node: node.name, revision, status: "failed", error: lastError, attempts, ms: performance.now() - started };
+    this.emitEvent({ node: node.name, revision, status: "failed", error: lastError, attempt, ...mark });
+    return { node: node.name, revision, status: "failed", error: lastError, attempts: attempt, ms: performance.now() - started, ...mark };
   }
 }

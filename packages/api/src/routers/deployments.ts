@@ -32,21 +32,33 @@ export const deploymentsRouter = router({
       }),
     ),
 
-  /** Deploys the latest revision to every node now (a retry of the failed ones included), and waits for the outcome. */
+  /**
+   * Deploys the latest revision to every node now (a retry of the failed ones included), and
+   * waits for the outcome. canary: one node first (labelled canary=true, else the first by
+   * name), the others only if it applied (held otherwise); default: the control plane's (serve --canary).
+   */
   deploy: operatorProcedure
-    .meta({ openapi: { method: "POST", path: "/deployments", tags: ["deployments"], summary: "Deploys the latest revision to every node and waits for the outcome" } })
-    .input(z.void())
+    .meta({ openapi: { method: "POST", path: "/deployments", tags: ["deployments"], summary: "Deploys the latest revision to every node (optionally a canary node first) and waits for the outcome" } })
+    .input(z.object({ canary: z.boolean().optional() }).optional())
     .output(
       z.array(
-        z.object({ node: z.string(), revision: z.number().int(), status: z.enum(["applied", "failed", "skipped"]), error: z.string().optional(), attempts: z.number().int(), ms: z.number() }),
+        z.object({
+          node: z.string(),
+          revision: z.number().int(),
+          status: z.enum(["applied", "failed", "skipped", "held"]),
+          error: z.string().optional(),
+          attempts: z.number().int(),
+          ms: z.number(),
+          canary: z.boolean().optional(),
+        }),
       ),
     )
-    .mutation(async ({ ctx }) => {
+    .mutation(async ({ ctx, input }) => {
     if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer" });
-    return ctx.deployer.deployLatest();
+    return ctx.deployer.deployLatest({ everyNode: true, ...(input?.canary !== undefined ? { canary: input.canary } : {}) });
   }),
 
-  /** Every deployment status change as it happens (per node: applying, applied, failed with the agent's words), for live progress. */
+  /** Every deployment status change as it happens (per node: applying, applied, failed with the agent's words, held behind a failed canary), for live progress. */
   events: viewerProcedure.subscription(async function* ({ ctx, signal }) {
     if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer" });
     for await (const [event] of on(ctx.deployer, "deployment", { signal })) yield event as DeploymentEvent;

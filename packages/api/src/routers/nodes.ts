@@ -1,4 +1,6 @@
+import { configForNode, LabelsSchema } from "@switchyard/core";
 import { z } from "zod";
+import { configOfSnapshot } from "../config/store.ts";
 import { agentFacts } from "../deploy/agent-http.ts";
 import { notFound } from "../errors.ts";
 import { issueNodeToken } from "../nodes/token.ts";
@@ -7,7 +9,8 @@ import { TRPCError } from "@trpc/server";
 
 const nodeName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: () => "must be lowercase letters, digits and '-' (at most 63)" });
 const agentUrl = z.url({ protocol: /^https?$/, error: () => "must be the agent's http:// or https:// URL" });
-const labels = z.record(z.string().max(63), z.string().max(63)).default({});
+/** Every label is one that a farm's placement (x-placement) can select. */
+const labels = LabelsSchema.default({});
 
 const view = { id: true, name: true, url: true, labels: true, lastSeenAt: true, appliedRevision: true, appliedHash: true, drift: true, lastError: true, createdAt: true } as const;
 
@@ -35,11 +38,19 @@ export const nodesRouter = router({
     )
     .query(async ({ ctx }) => {
     const [nodes, latest] = await Promise.all([
-      ctx.db.node.findMany({ orderBy: { name: "asc" }, select: view }),
+      ctx.db.node.findMany({ orderBy: { name: "asc" }, select: { ...view, desiredRevision: true, desiredHash: true } }),
       ctx.db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } }),
     ]);
     const desired = latest?.number ?? null;
-    return nodes.map((n) => ({ ...n, labels: JSON.parse(n.labels) as Record<string, string>, desiredRevision: desired, upToDate: desired === null || n.appliedRevision === desired }));
+    // Up to date: it runs the ruleset the deployer rendered for it at the latest revision. By
+    // hash, not revision number: a revision that changes none of the farms placed on a node
+    // is not sent to it.
+    return nodes.map(({ desiredRevision, desiredHash, ...n }) => ({
+      ...n,
+      labels: JSON.parse(n.labels) as Record<string, string>,
+      desiredRevision: desired,
+      upToDate: desired === null || (desiredRevision === desired && n.appliedHash === desiredHash),
+    }));
   }),
 
   /** Enrolls a node: its token is in this answer and nowhere else, with the command that starts its agent. */
@@ -61,6 +72,30 @@ export const nodesRouter = router({
       agentCommand: `mkdir -p /etc/switchyard && (umask 077 && echo '${issued.token}' > /etc/switchyard/node-token) && bin/switchyard-agent --managed --token-file /etc/switchyard/node-token${ctx.publicUrl ? ` --control-plane ${ctx.publicUrl}` : ""} -H 0.0.0.0 -P ${port}`,
     };
   }),
+
+  /**
+   * Replaces a node's labels, which place farms on it (a farm's x-placement), then deploys: the
+   * node gets the farms its new labels select, and loses the others.
+   */
+  setLabels: adminProcedure
+    .meta({ openapi: { method: "PUT", path: "/nodes/{name}/labels", tags: ["nodes"], summary: "Replaces a node's labels (which farms are placed on it) and deploys to it" } })
+    .input(z.object({ name: nodeName, labels: LabelsSchema }))
+    .output(z.object({ name: z.string(), labels: z.record(z.string(), z.string()), farms: z.array(z.string()) }))
+    .mutation(async ({ ctx, input }) => {
+      const node = await ctx.db.node.findUnique({ where: { name: input.name } });
+      if (node === null) throw notFound(`node "${input.name}": no such node`);
+      const labels = JSON.stringify(input.labels);
+      if (labels !== node.labels) {
+        await ctx.db.$transaction([
+          ctx.db.node.update({ where: { id: node.id }, data: { labels } }),
+          ctx.db.auditEvent.create({ data: { actorName: ctx.actor.name, actorId: ctx.actor.id, action: "node.labels", entityType: "node", entityName: node.name, before: JSON.stringify({ labels: JSON.parse(node.labels) }), after: JSON.stringify({ labels: input.labels }) } }),
+        ]);
+        void ctx.deployer?.deployLatest().catch(() => {});
+      }
+      const latest = await ctx.db.revision.findFirst({ orderBy: { number: "desc" }, select: { snapshot: true } });
+      const farms = latest === null ? [] : configForNode(configOfSnapshot(latest.snapshot), input.labels).farms.map((f) => f.name);
+      return { name: node.name, labels: { ...input.labels }, farms };
+    }),
 
   remove: adminProcedure.input(z.object({ name: nodeName })).mutation(async ({ ctx, input }) => {
     const node = await ctx.db.node.findUnique({ where: { name: input.name } });

@@ -93,9 +93,10 @@ export const revisionsRouter = router({
     .input(z.object({ from: z.coerce.number().int().min(0), to: z.coerce.number().int().min(0), node: z.string().min(1) }))
     .output(z.object({ before: z.string(), after: z.string(), diff: z.string() }))
     .query(async ({ ctx, input }) => {
-      const node = await ctx.db.node.findUnique({ where: { name: input.node }, select: { facts: true } });
+      // Labels are not versioned: both sides place farms by the node's labels of now.
+      const node = await ctx.db.node.findUnique({ where: { name: input.node }, select: { facts: true, labels: true } });
       if (node === null) throw notFound(`node "${input.node}": no such node`);
-      const [before, after] = (await Promise.all([configAt(ctx.db, input.from), configAt(ctx.db, input.to)])).map((config) => renderRuleset(nodeIr(config, node.facts))) as [string, string];
+      const [before, after] = (await Promise.all([configAt(ctx.db, input.from), configAt(ctx.db, input.to)])).map((config) => renderRuleset(nodeIr(config, node))) as [string, string];
       return { before, after, diff: createTwoFilesPatch(`${input.node}@${input.from}`, `${input.node}@${input.to}`, before, after, undefined, undefined, { context: 3 }) };
     }),
 
