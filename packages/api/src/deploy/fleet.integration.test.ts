@@ -14,7 +14,9 @@ import { Deployer } from "./deployer.ts";
 // The control plane and a fleet of two load-balancer nodes, each a real agent in its own
 // netlab balancer namespace reached over real HTTP: farms created and changed through the API
 // reach both kernels, traffic follows, rollback restores the old rules, a node that was down
-// catches up, and a refused change touches neither the database nor any node.
+// catches up, and a refused change touches neither the database nor any node. A farm placed
+// by labels reaches only its node and moves with a relabel; a staged deploy whose canary
+// fails leaves the other node's kernel as it was.
 
 const VIP = "198.18.1.100";
 let labs: Lab[] = [];
@@ -28,6 +30,8 @@ const agents: (RunningAgent | undefined)[] = [];
 const tokenFiles: string[] = [];
 
 const api = () => createCaller({ db, actor: { id: 1, name: "alice", role: "admin" }, deployer, publicUrl: "http://cp.test" });
+/** Changes that start no deploy of their own: the test deploys them as it says. */
+const quiet = () => createCaller({ db, actor: { id: 1, name: "alice", role: "admin" } });
 
 async function startNode(i: number): Promise<void> {
   const lab = labs[i] as Lab;
@@ -173,7 +177,7 @@ describe("a fleet of two nodes behind the control plane", () => {
     const { token } = await api().tokens.create({ name: "crash-test", role: "operator", owner: "alice" });
     const BIN = join(import.meta.dirname, "../../../../bin/switchyard");
     const serve = async (reconcile: string): Promise<{ child: ChildProcess; url: string }> => {
-      const child = spawn(BIN, ["serve", "--data-dir", data.dir, "-P", "0", "--reconcile", reconcile], { stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(BIN, ["serve", "--data-dir", data.dir, "-P", "0", "--reconcile", reconcile, "--no-web"], { stdio: ["ignore", "ignore", "pipe"] });
       server = child;
       let err = "";
       const url = await new Promise<string>((resolve, reject) => {
@@ -213,5 +217,74 @@ describe("a fleet of two nodes behind the control plane", () => {
     for (const lab of labs) expect(await traffic(lab)).toEqual({ b1: 10, b2: 10 });
     second.child.kill("SIGTERM");
     await new Promise((resolve) => second.child.once("exit", resolve));
+  });
+
+  it("a farm placed on lb1 (zone=a) is in lb1's kernel only and serves there; relabelled, it moves to lb2", async () => {
+    await api().nodes.setLabels({ name: "lb1", labels: { zone: "a" } });
+    await api().nodes.setLabels({ name: "lb2", labels: { zone: "b" } });
+    const { revision } = await quiet().farms.create({ farm: { ...web(), name: "edge", "virtual-ports": "81", "x-placement": "zone=a" }, message: "edge on zone a" });
+    const outcomes = await deployer.deployLatest();
+    expect(outcomes.map((o) => [o.node, o.revision, o.status])).toEqual([
+      ["lb1", revision, "applied"],
+      ["lb2", revision, "skipped"],
+    ]);
+    const edgeTraffic = (lab: Lab) => lab.connect({ target: VIP, port: 81, proto: "tcp", count: 10 });
+    expect((await edgeTraffic(labs[0] as Lab)).byBackend).toEqual({ b1: 5, b2: 5 });
+    const service = /chain farm-edge-4|\. 81 : goto/;
+    expect(await listRuleset(labs[0] as Lab)).toMatch(service);
+    expect(await listRuleset(labs[1] as Lab)).not.toMatch(service);
+    // lb2 did not get this revision at all, and is up to date: it runs what it should.
+    expect((await api().nodes.list()).map((n) => [n.name, n.appliedRevision === revision, n.upToDate])).toEqual([
+      ["lb1", true, true],
+      ["lb2", false, true],
+    ]);
+
+    // The relabel is not a revision: lb2 gets the farm at the revision it is at, lb1 loses it
+    // at the revision it already has (sent with force).
+    await quiet().nodes.setLabels({ name: "lb1", labels: { zone: "b" } });
+    await quiet().nodes.setLabels({ name: "lb2", labels: { zone: "a" } });
+    expect((await deployer.deployLatest()).map((o) => [o.node, o.revision, o.status])).toEqual([
+      ["lb1", revision, "applied"],
+      ["lb2", revision, "applied"],
+    ]);
+    expect((await edgeTraffic(labs[1] as Lab)).byBackend).toEqual({ b1: 5, b2: 5 });
+    expect(await listRuleset(labs[0] as Lab)).not.toMatch(service);
+    expect(await listRuleset(labs[1] as Lab)).toMatch(service);
+    // web, on every node, kept serving on both throughout.
+    for (const lab of labs) expect(await traffic(lab, 10)).toEqual({ b1: 5, b2: 5 });
+  });
+
+  it("a staged deploy whose canary (lb1) is down holds lb2: its kernel and traffic unchanged, held rows and events say why; the canary back, both follow", async () => {
+    await agents[0]?.stop("SIGTERM");
+    agents[0] = undefined;
+    const { revision } = await quiet().backends.setState({ farm: "web", name: "b2", state: "down", message: "drain b2" });
+    const lb2Rules = await listRuleset(labs[1] as Lab);
+    const events: { node: string; status: string; canary?: boolean }[] = [];
+    const follow = (e: { node: string; status: string; canary?: boolean }) => events.push(e);
+    deployer.on("deployment", follow);
+    const outcomes = await api().deployments.deploy({ canary: true });
+    deployer.off("deployment", follow);
+    expect(outcomes.map((o) => [o.node, o.status, o.canary ?? false])).toEqual([
+      ["lb1", "failed", true],
+      ["lb2", "held", false],
+    ]);
+    expect(outcomes[1]?.error).toMatch(new RegExp(`^held: the canary node lb1 did not apply revision ${revision}: PUT http://198\\.19\\.\\d+\\.\\d+:5555/v1/ruleset: `));
+    expect(events.filter((e) => e.node === "lb2")).toEqual([expect.objectContaining({ node: "lb2", status: "held" })]);
+    expect(events.filter((e) => e.node === "lb1").every((e) => e.canary === true)).toBe(true);
+    expect((await api().deployments.list({ revision })).map((d) => [d.node.name, d.status])).toEqual([
+      ["lb2", "held"],
+      ["lb1", "failed"],
+    ]);
+    expect(await listRuleset(labs[1] as Lab)).toBe(lb2Rules);
+    expect(await traffic(labs[1] as Lab, 10)).toEqual({ b1: 5, b2: 5 });
+
+    // The canary back: a reconcile stays staged for the held revision, lb1 first, then lb2.
+    await startNode(0);
+    expect((await api().deployments.reconcile()).map((o) => [o.node, o.status])).toEqual([
+      ["lb1", "applied"],
+      ["lb2", "applied"],
+    ]);
+    expect(await traffic(labs[1] as Lab, 10)).toEqual({ b1: 10 });
+    expect((await api().nodes.list()).map((n) => n.upToDate)).toEqual([true, true]);
   });
 });
