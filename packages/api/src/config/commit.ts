@@ -43,13 +43,19 @@ export const committed =
 let tail: Promise<unknown> = Promise.resolve();
 function serially<T>(task: () => Promise<T>): Promise<T> {
   const result = tail.then(task);
-  tail = result.catch(() => {});
+  tail = result.then(
+    () => undefined,
+    () => undefined,
+  );
   return result;
 }
 
 async function assertUnchangedSince(tx: Tx, farms: string[], base: number): Promise<void> {
-  const newer = await tx.farm.findFirst({ where: { name: { in: farms }, updatedRevision: { gt: base } }, orderBy: { updatedRevision: "desc" } });
-  if (newer === null) return;
+  // The farms changed since `base` (few, usually), then those this change touches: a `name IN`
+  // list of every farm of an import would pass SQLite's limit on bound parameters.
+  const touched = new Set(farms);
+  const newer = (await tx.farm.findMany({ where: { updatedRevision: { gt: base } }, orderBy: { updatedRevision: "desc" }, select: { name: true, updatedRevision: true } })).find((f) => touched.has(f.name));
+  if (newer === undefined) return;
   const revision = await tx.revision.findUnique({ where: { number: newer.updatedRevision } });
   const author = revision?.authorName ?? "someone";
   const at = revision?.createdAt.toISOString() ?? "";
