@@ -4,6 +4,7 @@ import type { Database, RevisionKind } from "@switchyard/db";
 import type { Deployer } from "../deploy/deployer.ts";
 import { ChangeRefused } from "../errors.ts";
 import type { Actor } from "../trpc.ts";
+import { known, remember } from "./cache.ts";
 import { loadConfig, snapshotOf, writeFarms, type Tx } from "./store.ts";
 
 // Every change to the desired config is one database transaction that writes the farms it
@@ -73,7 +74,7 @@ export function commitChange(db: Database, actor: Actor, request: ChangeRequest,
       if (request.baseRevision !== undefined && request.baseRevision > latest) {
         throw new TRPCError({ code: "BAD_REQUEST", message: `baseRevision ${request.baseRevision} does not exist yet (the latest is ${latest})` });
       }
-      const current = await loadConfig(tx);
+      const current = known(db, latest) ?? (await loadConfig(tx));
       const next = mutate(current);
       const diff = diffConfigs(current, next);
       if (diff.farms.length === 0) return { revision: latest, changed: false, config: current };
@@ -107,6 +108,9 @@ export function commitChange(db: Database, actor: Actor, request: ChangeRequest,
         })),
       });
       return { revision: number, changed: true, config: next };
+    }).then((outcome) => {
+      if (outcome.changed) remember(db, outcome.revision, outcome.config);
+      return outcome;
     }),
   );
 }

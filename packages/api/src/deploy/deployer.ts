@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
-import { irHash } from "@switchyard/core";
+import { irHash, type Config } from "@switchyard/core";
 import type { Database, Node } from "@switchyard/db";
-import { configOfSnapshot } from "../config/store.ts";
+import { configAt } from "../config/cache.ts";
 import { nodeToken } from "../nodes/token.ts";
 import { AgentCallError, agentStatus, putRuleset, type AgentEndpoint } from "./agent-http.ts";
 import { nodeIr } from "./render.ts";
@@ -100,9 +100,9 @@ export class Deployer extends EventEmitter {
   /** Asks every agent what it runs; deploys the latest revision to those behind or drifted. */
   async reconcile(): Promise<NodeOutcome[]> {
     const { db } = this.options;
-    const latest = await db.revision.findFirst({ orderBy: { number: "desc" } });
-    if (latest === null) return [];
-    const config = configOfSnapshot(latest.snapshot);
+    const latest = await db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
+    const config = latest === null ? null : await configAt(db, latest.number);
+    if (latest === null || config === null) return [];
     const nodes = await db.node.findMany({ orderBy: { id: "asc" } });
     return inParallel(nodes, this.options.concurrency ?? 8, async (node) => {
       const hash = irHash(nodeIr(config, node.facts));
@@ -132,9 +132,9 @@ export class Deployer extends EventEmitter {
 
   private async deployOnce(): Promise<NodeOutcome[]> {
     const { db } = this.options;
-    const latest = await db.revision.findFirst({ orderBy: { number: "desc" } });
-    if (latest === null) return [];
-    const config = configOfSnapshot(latest.snapshot);
+    const latest = await db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
+    const config = latest === null ? null : await configAt(db, latest.number);
+    if (latest === null || config === null) return [];
     const nodes = await db.node.findMany({ orderBy: { id: "asc" } });
     return inParallel(nodes, this.options.concurrency ?? 8, (node) => this.deployNode(node, latest.number, config));
   }
@@ -143,7 +143,7 @@ export class Deployer extends EventEmitter {
     this.emit("deployment", event);
   }
 
-  private async deployNode(node: Node, revision: number, config: ReturnType<typeof configOfSnapshot>): Promise<NodeOutcome> {
+  private async deployNode(node: Node, revision: number, config: Config): Promise<NodeOutcome> {
     const { db } = this.options;
     const started = performance.now();
     const ir = nodeIr(config, node.facts);
