@@ -38,3 +38,10 @@ if ! generate_out=$(cd packages/db && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true CHEC
   echo "install: prisma generate failed (packages/db)" >&2
   exit 1
 fi
+
+# The agent as one JavaScript file (bin/switchyard-agent prefers it while it is newer than the sources).
+if ! bundle_out=$(pnpm --filter @switchyard/agent run bundle 2>&1); then
+  echo "$bundle_out" >&2
+  echo "install: bundling the agent failed (packages/agent)" >&2
+  exit 1
+fi

@@ -22,6 +22,9 @@ const flag = (name: string) => {
 };
 const SIZES = (flag("--farms") ?? (args.includes("--quick") ? "100,1000" : "100,1000,10000")).split(",").map(Number);
 const CHANGES = Number(flag("--changes") ?? 20);
+// V8 gives memory back some seconds after a burst of work (its memory reducer runs when the
+// process is idle): resident memory is read right after the changes and again after this wait.
+const SETTLE_S = Number(flag("--settle") ?? 30);
 const ROOT = resolve(import.meta.dirname, "../..");
 const AGENT = join(ROOT, "bin/switchyard-agent");
 const LOADER = `file://${join(ROOT, "node_modules/tsx/dist/loader.mjs")}`;
@@ -61,6 +64,9 @@ interface Started {
   log: () => string;
 }
 
+/** How bin/switchyard-agent ran the agent: from its bundle, or from source through tsx. */
+let runtime: string | undefined;
+
 /** Starts the agent in the namespace and resolves once it listens (its start includes a cold apply of -c or the state). */
 function startAgent(agentArgs: string[]): Promise<Started> {
   const started = performance.now();
@@ -75,6 +81,7 @@ function startAgent(agentArgs: string[]): Promise<Started> {
       log += d;
       if (log.includes('"msg":"listening"') && child.pid !== undefined) {
         clearTimeout(timer);
+        runtime ??= readFileSync(`/proc/${child.pid}/cmdline`, "utf8").includes("switchyard-agent.mjs") ? "bundled (packages/agent/dist)" : "TypeScript through tsx (plus its esbuild process, not counted)";
         done({ child, pid: child.pid, startMs: performance.now() - started, log: () => log });
       }
     });
@@ -99,6 +106,12 @@ function memory(pid: number): { rss: number; peak: number } {
   return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
 }
 
+async function settled(pid: number): Promise<{ rss: number; peak: number } | null> {
+  if (SETTLE_S <= 0) return null;
+  await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
+  return memory(pid);
+}
+
 async function client(mode: "standalone" | "managed", farms: number, secret: string): Promise<{ times: number[]; first: number | null }> {
   const r = await run(["ip", "netns", "exec", ns, "node", "--import", LOADER, join(import.meta.dirname, "api-client.ts"), mode, "5555", String(farms), String(CHANGES), secret]);
   if (r.code !== 0) throw new Error(`api client (${mode}) failed: ${r.stderr.slice(0, 1000)}`);
@@ -110,9 +123,11 @@ interface Row {
   standaloneStart: number;
   standalone: Summary;
   standaloneMem: { rss: number; peak: number };
+  standaloneSettled: { rss: number; peak: number } | null;
   managedFirst: number;
   managed: Summary;
   managedMem: { rss: number; peak: number };
+  managedSettled: { rss: number; peak: number } | null;
   reapply: Summary;
 }
 
@@ -127,9 +142,11 @@ async function measure(farms: number, dir: string): Promise<Row> {
   const standaloneAgent = await startAgent(["-c", configFile, "-k", KEY, "--state-dir", join(dir, `standalone-${farms}`)]);
   let standalone: { times: number[] };
   let standaloneMem;
+  let standaloneSettled;
   try {
     standalone = await client("standalone", farms, KEY);
     standaloneMem = memory(standaloneAgent.pid);
+    standaloneSettled = await settled(standaloneAgent.pid);
   } finally {
     await stopAgent(standaloneAgent);
   }
@@ -138,9 +155,11 @@ async function measure(farms: number, dir: string): Promise<Row> {
   const managedAgent = await startAgent(["--managed", "--token-file", tokenFile, "--state-dir", join(dir, `managed-${farms}`)]);
   let managed: { times: number[]; first: number | null };
   let managedMem;
+  let managedSettled;
   try {
     managed = await client("managed", farms, TOKEN);
     managedMem = memory(managedAgent.pid);
+    managedSettled = await settled(managedAgent.pid);
   } finally {
     await stopAgent(managedAgent);
   }
@@ -153,16 +172,19 @@ async function measure(farms: number, dir: string): Promise<Row> {
     standaloneStart: standaloneAgent.startMs,
     standalone: summarize(standalone.times),
     standaloneMem,
+    standaloneSettled,
     managedFirst: managed.first ?? Number.NaN,
     managed: summarize(managed.times),
     managedMem,
+    managedSettled,
     reapply: summarize(reapply),
   };
 }
 
 const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(1)} ms`);
 const cell = (s: Summary) => `${ms(s.median)} (${ms(s.min)}–${ms(s.max)})`;
-const mb = (m: { rss: number; peak: number }) => `${m.rss.toFixed(0)} MB (peak ${m.peak.toFixed(0)})`;
+const mb = (m: { rss: number; peak: number }, later: { rss: number } | null) =>
+  `${m.rss.toFixed(0)} MB${later !== null ? ` → ${later.rss.toFixed(0)} MB` : ""} (peak ${m.peak.toFixed(0)})`;
 
 async function main(): Promise<void> {
   const load = readFileSync("/proc/loadavg", "utf8").trim();
@@ -182,10 +204,10 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\nbench/apply agent — one backend state change through the agent's API, request → answer (rules live, state saved); median (min–max) of ${CHANGES}`);
-  console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}\n`);
+  console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}; the agent ran ${runtime ?? "?"}\n`);
   console.log(
     table(
-      ["farms", "standalone: start (cold apply)", "standalone: one change", "managed: first PUT (cold)", "managed: one change (whole IR)", "nft -f full re-apply", "re-apply / standalone change", "re-apply / managed change", "RSS standalone", "RSS managed"],
+      ["farms", "standalone: start (cold apply)", "standalone: one change", "managed: first PUT (cold)", "managed: one change (whole IR)", "nft -f full re-apply", "re-apply / standalone change", "re-apply / managed change", `RSS standalone${SETTLE_S > 0 ? ` (→ ${SETTLE_S} s idle)` : ""}`, `RSS managed${SETTLE_S > 0 ? ` (→ ${SETTLE_S} s idle)` : ""}`],
       rows.map((r) => [
         r.farms.toLocaleString("en"),
         ms(r.standaloneStart),
@@ -195,8 +217,8 @@ async function main(): Promise<void> {
         cell(r.reapply),
         `${(r.reapply.median / r.standalone.median).toFixed(1)}×`,
         `${(r.reapply.median / r.managed.median).toFixed(1)}×`,
-        mb(r.standaloneMem),
-        mb(r.managedMem),
+        mb(r.standaloneMem, r.standaloneSettled),
+        mb(r.managedMem, r.managedSettled),
       ]),
       [true, true, true, true, true, true, true, true, true, true],
     ),

@@ -4,6 +4,7 @@ import type { Database, RevisionKind } from "@switchyard/db";
 import type { Deployer } from "../deploy/deployer.ts";
 import { ChangeRefused } from "../errors.ts";
 import type { Actor } from "../trpc.ts";
+import { known, remember } from "./cache.ts";
 import { loadConfig, snapshotOf, writeFarms, type Tx } from "./store.ts";
 
 // Every change to the desired config is one database transaction that writes the farms it
@@ -43,13 +44,19 @@ export const committed =
 let tail: Promise<unknown> = Promise.resolve();
 function serially<T>(task: () => Promise<T>): Promise<T> {
   const result = tail.then(task);
-  tail = result.catch(() => {});
+  tail = result.then(
+    () => undefined,
+    () => undefined,
+  );
   return result;
 }
 
 async function assertUnchangedSince(tx: Tx, farms: string[], base: number): Promise<void> {
-  const newer = await tx.farm.findFirst({ where: { name: { in: farms }, updatedRevision: { gt: base } }, orderBy: { updatedRevision: "desc" } });
-  if (newer === null) return;
+  // The farms changed since `base` (few, usually), then those this change touches: a `name IN`
+  // list of every farm of an import would pass SQLite's limit on bound parameters.
+  const touched = new Set(farms);
+  const newer = (await tx.farm.findMany({ where: { updatedRevision: { gt: base } }, orderBy: { updatedRevision: "desc" }, select: { name: true, updatedRevision: true } })).find((f) => touched.has(f.name));
+  if (newer === undefined) return;
   const revision = await tx.revision.findUnique({ where: { number: newer.updatedRevision } });
   const author = revision?.authorName ?? "someone";
   const at = revision?.createdAt.toISOString() ?? "";
@@ -67,7 +74,7 @@ export function commitChange(db: Database, actor: Actor, request: ChangeRequest,
       if (request.baseRevision !== undefined && request.baseRevision > latest) {
         throw new TRPCError({ code: "BAD_REQUEST", message: `baseRevision ${request.baseRevision} does not exist yet (the latest is ${latest})` });
       }
-      const current = await loadConfig(tx);
+      const current = known(db, latest) ?? (await loadConfig(tx));
       const next = mutate(current);
       const diff = diffConfigs(current, next);
       if (diff.farms.length === 0) return { revision: latest, changed: false, config: current };
@@ -101,6 +108,9 @@ export function commitChange(db: Database, actor: Actor, request: ChangeRequest,
         })),
       });
       return { revision: number, changed: true, config: next };
+    }).then((outcome) => {
+      if (outcome.changed) remember(db, outcome.revision, outcome.config);
+      return outcome;
     }),
   );
 }

@@ -18,8 +18,20 @@ import type { Prisma } from "@switchyard/db";
 export type Tx = Prisma.TransactionClient;
 
 export async function loadConfig(tx: Tx): Promise<Config> {
-  const rows = await tx.farm.findMany({ orderBy: { id: "asc" }, include: { backends: { orderBy: { position: "asc" } } } });
-  const farms = rows.map((row) => ({ ...(JSON.parse(row.config) as object), backends: row.backends.map((b) => JSON.parse(b.config) as object) }));
+  // Two flat reads joined here: Prisma's `include` asks for the backends of every farm with one
+  // bound parameter per farm id, which SQLite refuses beyond its limit (a few thousand farms).
+  const [rows, backendRows] = await Promise.all([
+    tx.farm.findMany({ orderBy: { id: "asc" }, select: { id: true, config: true } }),
+    tx.backend.findMany({ orderBy: [{ farmId: "asc" }, { position: "asc" }], select: { farmId: true, config: true } }),
+  ]);
+  const backendsOf = new Map<number, object[]>();
+  for (const b of backendRows) {
+    const list = backendsOf.get(b.farmId);
+    const backend = JSON.parse(b.config) as object;
+    if (list === undefined) backendsOf.set(b.farmId, [backend]);
+    else list.push(backend);
+  }
+  const farms = rows.map((row) => ({ ...(JSON.parse(row.config) as object), backends: backendsOf.get(row.id) ?? [] }));
   const parsed = safeParseConfig({ farms });
   // The database only ever receives configs that passed this same check.
   if (!parsed.ok) throw new Error(`the stored config is invalid: ${parsed.issues.map((i) => `${i.farm ?? ""} ${i.field}: ${i.message}`).join("; ")}`);

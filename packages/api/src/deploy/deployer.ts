@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
-import { irHash, type Labels } from "@switchyard/core";
+import { irHash, type Config, type Labels } from "@switchyard/core";
 import type { Database, Node } from "@switchyard/db";
-import { configOfSnapshot } from "../config/store.ts";
+import { configAt } from "../config/cache.ts";
 import { nodeToken } from "../nodes/token.ts";
 import { AgentCallError, agentStatus, putRuleset, type AgentEndpoint } from "./agent-http.ts";
 import { FleetRenderer, nodeIr, nodeLabels, type Rendered } from "./render.ts";
@@ -155,9 +155,9 @@ export class Deployer extends EventEmitter {
    */
   async reconcile(): Promise<NodeOutcome[]> {
     const { db } = this.options;
-    const latest = await db.revision.findFirst({ orderBy: { number: "desc" } });
-    if (latest === null) return [];
-    const config = configOfSnapshot(latest.snapshot);
+    const latest = await db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
+    const config = latest === null ? null : await configAt(db, latest.number);
+    if (latest === null || config === null) return [];
     const plans = await this.plan(latest.number, config);
     const outcomes = new Map<Plan, NodeOutcome>();
     const behind: Plan[] = [];
@@ -197,9 +197,9 @@ export class Deployer extends EventEmitter {
 
   private async deployOnce(options: Required<DeployOptions>): Promise<NodeOutcome[]> {
     const { db } = this.options;
-    const latest = await db.revision.findFirst({ orderBy: { number: "desc" } });
-    if (latest === null) return [];
-    const config = configOfSnapshot(latest.snapshot);
+    const latest = await db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
+    const config = latest === null ? null : await configAt(db, latest.number);
+    if (latest === null || config === null) return [];
     const plans = await this.plan(latest.number, config);
     const targets = options.everyNode ? plans : plans.filter((p) => p.node.appliedHash !== p.hash);
     const outcomes = await this.send(latest.number, config, targets, options.canary);
@@ -207,7 +207,7 @@ export class Deployer extends EventEmitter {
   }
 
   /** Every node (by id) with its desired ruleset at `revision`, recorded on its row (what nodes.list compares with what it runs). */
-  private async plan(revision: number, config: ReturnType<typeof configOfSnapshot>): Promise<Plan[]> {
+  private async plan(revision: number, config: Config): Promise<Plan[]> {
     const { db } = this.options;
     const nodes = await db.node.findMany({ orderBy: { id: "asc" } });
     const renderer = new FleetRenderer(config);
@@ -223,7 +223,7 @@ export class Deployer extends EventEmitter {
    * Deploys to `targets`, staged or not; the outcome of each. `unreachable`: nodes that did
    * not answer (a reconcile's status check), which may be the canary, and then failed already.
    */
-  private async send(revision: number, config: ReturnType<typeof configOfSnapshot>, targets: Plan[], canary: boolean, unreachable = new Map<Plan, NodeOutcome>()): Promise<Map<Plan, NodeOutcome>> {
+  private async send(revision: number, config: Config, targets: Plan[], canary: boolean, unreachable = new Map<Plan, NodeOutcome>()): Promise<Map<Plan, NodeOutcome>> {
     const outcomes = new Map<Plan, NodeOutcome>();
     const concurrency = this.options.concurrency ?? 8;
     let rest = targets;
@@ -263,7 +263,7 @@ export class Deployer extends EventEmitter {
     this.emit("deployment", event);
   }
 
-  private async deployNode(node: Node, revision: number, config: ReturnType<typeof configOfSnapshot>, rendered?: Rendered, canary = false): Promise<NodeOutcome> {
+  private async deployNode(node: Node, revision: number, config: Config, rendered?: Rendered, canary = false): Promise<NodeOutcome> {
     const { db } = this.options;
     const started = performance.now();
     const ir = rendered?.ir ?? nodeIr(config, node);

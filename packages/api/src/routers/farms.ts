@@ -2,13 +2,10 @@ import { toNftlb } from "@switchyard/core";
 import { z } from "zod";
 import { commitChange, committed } from "../config/commit.ts";
 import { createFarm, removeFarm, updateFarm } from "../config/edit.ts";
-import { loadConfig } from "../config/store.ts";
+import { currentConfig } from "../config/cache.ts";
 import { notFound } from "../errors.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 import { attributes, changeFields, changeResult, farmName, nftlbObject } from "./change-input.ts";
-
-const latestRevision = async (db: Parameters<typeof loadConfig>[0]) =>
-  (await db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } }))?.number ?? 0;
 
 export const farmsRouter = router({
   /** The desired config in nftlb's form, and the revision it is at (the baseRevision of the next change). */
@@ -17,7 +14,7 @@ export const farmsRouter = router({
     .input(z.void())
     .output(z.object({ revision: z.number().int(), farms: z.array(nftlbObject) }))
     .query(async ({ ctx }) => {
-    const [config, revision] = await Promise.all([loadConfig(ctx.db), latestRevision(ctx.db)]);
+    const { config, revision } = await currentConfig(ctx.db);
     return { revision, farms: toNftlb(config).farms };
   }),
 
@@ -26,7 +23,7 @@ export const farmsRouter = router({
     .input(z.object({ name: farmName }))
     .output(z.object({ farm: nftlbObject, updatedRevision: z.number().int() }))
     .query(async ({ ctx, input }) => {
-    const config = await loadConfig(ctx.db);
+    const { config } = await currentConfig(ctx.db);
     const farm = config.farms.find((f) => f.name === input.name);
     if (farm === undefined) throw notFound(`farm "${input.name}": no such farm`);
     const row = await ctx.db.farm.findUnique({ where: { name: input.name }, select: { updatedRevision: true } });

@@ -1,6 +1,6 @@
 import { configForNode, LabelsSchema } from "@switchyard/core";
 import { z } from "zod";
-import { configOfSnapshot } from "../config/store.ts";
+import { currentConfig } from "../config/cache.ts";
 import { agentFacts } from "../deploy/agent-http.ts";
 import { notFound } from "../errors.ts";
 import { issueNodeToken } from "../nodes/token.ts";
@@ -92,8 +92,7 @@ export const nodesRouter = router({
         ]);
         void ctx.deployer?.deployLatest().catch(() => {});
       }
-      const latest = await ctx.db.revision.findFirst({ orderBy: { number: "desc" }, select: { snapshot: true } });
-      const farms = latest === null ? [] : configForNode(configOfSnapshot(latest.snapshot), input.labels).farms.map((f) => f.name);
+      const farms = configForNode((await currentConfig(ctx.db)).config, input.labels).farms.map((f) => f.name);
       return { name: node.name, labels: { ...input.labels }, farms };
     }),
 

@@ -5,6 +5,7 @@ import { nodeIr } from "../deploy/render.ts";
 import { z } from "zod";
 import { commitChange, committed } from "../config/commit.ts";
 import { rolledBack } from "../config/edit.ts";
+import { configAt as configOf } from "../config/cache.ts";
 import { configOfSnapshot } from "../config/store.ts";
 import { notFound } from "../errors.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
@@ -34,10 +35,9 @@ const revisionNumber = z.coerce.number().int().min(1);
 
 /** The config at a revision; 0 is the empty config before revision 1. */
 async function configAt(db: Database, number: number): Promise<Config> {
-  if (number === 0) return { farms: [] };
-  const row = await db.revision.findUnique({ where: { number }, select: { snapshot: true } });
-  if (row === null) throw notFound(`revision ${number}: no such revision`);
-  return configOfSnapshot(row.snapshot);
+  const config = await configOf(db, number);
+  if (config === null) throw notFound(`revision ${number}: no such revision`);
+  return config;
 }
 
 const summary = { number: true, hash: true, authorName: true, message: true, kind: true, parentNumber: true, createdAt: true } as const;
