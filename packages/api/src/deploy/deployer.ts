@@ -65,6 +65,9 @@ export class Deployer extends EventEmitter {
 
   constructor(private readonly options: DeployerOptions) {
     super();
+    // Every dashboard tab that follows deploys listens here (deployments.events): more than
+    // Node's default of 10 is normal, not a leak.
+    this.setMaxListeners(0);
   }
 
   get key(): Buffer {
@@ -110,13 +113,31 @@ export class Deployer extends EventEmitter {
         const status = await agentStatus(this.endpoint(node));
         const drift = status.drift?.drifted === true;
         await db.node.update({ where: { id: node.id }, data: { lastSeenAt: new Date(), appliedRevision: status.appliedRevision, appliedHash: status.appliedHash, drift } });
-        if (status.appliedRevision === latest.number && status.appliedHash === hash) return { node: node.name, revision: latest.number, status: "skipped" as const, attempts: 0, ms: 0 };
+        if (status.appliedRevision === latest.number && status.appliedHash === hash) {
+          // It runs what it should: an error from before (it was down, a deploy failed) is over.
+          if (node.lastError !== null) await db.node.update({ where: { id: node.id }, data: { lastError: null } });
+          return { node: node.name, revision: latest.number, status: "skipped" as const, attempts: 0, ms: 0 };
+        }
       } catch (error) {
         await db.node.update({ where: { id: node.id }, data: { lastError: message(error) } });
         return { node: node.name, revision: latest.number, status: "failed" as const, error: message(error), attempts: 1, ms: 0 };
       }
       return this.deployNode(node, latest.number, config);
     });
+  }
+
+  /**
+   * Deploys the latest revision to one node (a retry of its failed deploy), after the run in
+   * progress if there is one; null when there is no revision yet.
+   */
+  async deployToNode(name: string): Promise<NodeOutcome | null> {
+    await this.running?.catch(() => []);
+    const { db } = this.options;
+    const node = await db.node.findUnique({ where: { name } });
+    if (node === null) throw new Error(`node "${name}": no such node`);
+    const latest = await db.revision.findFirst({ orderBy: { number: "desc" } });
+    if (latest === null) return null;
+    return this.deployNode(node, latest.number, configOfSnapshot(latest.snapshot));
   }
 
   /** Reconciles every `intervalMs` until stop(). */
