@@ -48,7 +48,7 @@ async function call(endpoint: AgentEndpoint, method: string, path: string, body:
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AgentCallError(`${method} ${url.href}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`, response.status);
+    throw new AgentCallError(`${method} ${url.href}: HTTP ${response.status}, not JSON: ${text.trim() === "" ? "(an empty body)" : text.slice(0, 200)}`, response.status);
   }
   if (!response.ok) {
     const message = (json as { error?: unknown }).error;

@@ -23,6 +23,7 @@ export function requireDeployer(deployer: Deployer | undefined): Deployer {
 export function describeAgentFailure(node: Pick<Node, "name" | "url">, error: unknown): string {
   if (!(error instanceof AgentCallError)) return `node "${node.name}" (${node.url}): ${error instanceof Error ? error.message : String(error)}`;
   if (error.status === null) return `node "${node.name}": its agent cannot be reached: ${error.message}`;
+  if (error.status === 404 && !/unknown path/.test(error.message)) return `node "${node.name}": ${error.message}; is ${node.url} the address of a switchyard agent?`;
   if (error.status === 401) return `node "${node.name}": its agent refused the node token (${error.message}); the agent must run with the token issued when the node was added`;
   return `node "${node.name}": ${error.message}`;
 }

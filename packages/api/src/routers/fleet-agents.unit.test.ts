@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { TRPCError } from "@trpc/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@switchyard/db";
@@ -85,6 +87,26 @@ describe("nodes.status", () => {
       ["lb3", false, null, false],
     ]);
     expect(stored[0]?.labels).toEqual({ site: "a" });
+  });
+});
+
+describe("agents that answer but cannot serve", () => {
+  it("an agent holding another token, and a URL where something else answers, are told apart", async () => {
+    const port = await freePort();
+    await as().nodes.add({ name: "lb4", url: `http://127.0.0.1:${port}` });
+    agents.push(await startScriptedAgent("x".repeat(43), port));
+    const other = createServer((_req, res) => res.writeHead(404, { "Content-Type": "text/html" }).end(""));
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      await as().nodes.add({ name: "lb5", url });
+      const { nodes } = await as().nodes.status();
+      const errors = Object.fromEntries(nodes.flatMap((n) => (n.ok ? [] : [[n.name, n.error]])));
+      expect(errors.lb4).toMatch(/^node "lb4": its agent refused the node token \(GET http:\/\/127\.0\.0\.1:\d+\/v1\/status: HTTP 401: the token is not valid\); the agent must run with the token issued when the node was added$/);
+      expect(errors.lb5).toBe(`node "lb5": GET ${url}/v1/status: HTTP 404, not JSON: (an empty body); is ${url} the address of a switchyard agent?`);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 });
 

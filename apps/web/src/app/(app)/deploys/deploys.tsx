@@ -47,12 +47,20 @@ export function Deploys() {
   const failed = (error: unknown) => setNotice({ ok: false, text: errorMessage(error) });
   const deploy = useMutation(trpc.deployments.deploy.mutationOptions({ onSuccess: (o) => setNotice(summary(o, "Deploy")), onError: failed, onSettled: refresh }));
   const reconcile = useMutation(trpc.deployments.reconcile.mutationOptions({ onSuccess: (o) => setNotice(summary(o, "Reconcile")), onError: failed, onSettled: refresh }));
-  const retry = useMutation(trpc.deployments.retry.mutationOptions({ onSuccess: (o) => setNotice(summary([o], `Retry on ${o.node}`)), onError: failed, onSettled: refresh }));
+  const retry = useMutation(
+    trpc.deployments.retry.mutationOptions({
+      onSuccess: (o) => setNotice({ ok: o.status !== "failed", text: `Retry of revision ${o.revision} on ${o.node}: ${o.status === "skipped" ? "it already runs it" : o.status}${o.error ? ` after ${o.attempts} attempts: ${o.error}` : ""}.` }),
+      onError: failed,
+      onSettled: refresh,
+    }),
+  );
 
   const latest = latestRevision(nodes.data, deployments.data, live);
   const rollout = nodes.data !== undefined && deployments.data !== undefined ? rolloutOf(latest, nodes.data, deployments.data, live) : null;
   const groups = new Map<number, Deployment[]>();
   for (const d of deployments.data ?? []) groups.set(d.revisionNumber, [...(groups.get(d.revisionNumber) ?? []), d]);
+  // Within a revision: node by node, each node's latest try first, then its earlier ones.
+  for (const rows of groups.values()) rows.sort((a, b) => a.node.name.localeCompare(b.node.name) || b.id - a.id);
   const nodeRevision = new Map((nodes.data ?? []).map((n) => [n.name, n.appliedRevision]));
 
   return (

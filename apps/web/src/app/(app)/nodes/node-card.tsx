@@ -7,10 +7,12 @@ import { ErrorNote } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { errorMessage } from "@/lib/errors";
 import { ago, exact } from "@/lib/format";
-import { useTRPC } from "@/lib/trpc";
+import { useTRPC, type Outputs } from "@/lib/trpc";
 import { useCan } from "@/lib/viewer";
 import { nodeHealth, type LiveAnswer, type NodeRow } from "./health";
 import { NodeFacts } from "./node-facts";
+
+type DriftReport = Outputs["nodes"]["checkDrift"];
 
 function uptime(seconds: number | null): string {
   if (seconds === null) return "unknown";
@@ -52,7 +54,7 @@ export function NodeCard({ node, live, asked }: { node: NodeRow; live: LiveAnswe
   const facts = useMutation(trpc.nodes.refreshFacts.mutationOptions({ onSuccess: (f) => setNotice({ ok: true, text: `Facts read: ${f.interfaces.length} interfaces.` }), onError: failed, onSettled: refresh }));
   const check = useMutation(
     trpc.nodes.checkDrift.mutationOptions({
-      onSuccess: (r) => setNotice(r.drifted === true ? { ok: false, text: `Drift found: ${r.differences.join("; ")}` } : { ok: true, text: r.drifted === false ? "No drift: the kernel matches what was deployed." : "Nothing to compare yet: the agent has applied nothing." }),
+      onSuccess: (r) => setNotice(r.drifted === true ? { ok: false, text: "Drift found: the kernel differs from what was deployed (see above)." } : { ok: true, text: r.drifted === false ? "No drift: the kernel matches what was deployed." : "Nothing to compare yet: the agent has applied nothing." }),
       onError: failed,
       onSettled: refresh,
     }),
@@ -80,7 +82,11 @@ export function NodeCard({ node, live, asked }: { node: NodeRow; live: LiveAnswe
 
   const health = nodeHealth(node, live);
   const status = live?.ok === true ? live.value : null;
-  const drift = status?.drift ?? null;
+  // The newest drift report: from the last status poll, or from a check or repair made here since.
+  const drift = [status?.drift ?? null, check.data ?? null, repair.data ?? null].reduce<DriftReport | null>(
+    (newest, r) => (r !== null && (newest === null || (r.checkedAt ?? "") > (newest.checkedAt ?? "")) ? r : newest),
+    null,
+  );
   const applied = status?.appliedRevision ?? node.appliedRevision;
   const labels = Object.entries(node.labels);
   const headingId = `node-${node.id}`;
@@ -139,7 +145,7 @@ export function NodeCard({ node, live, asked }: { node: NodeRow; live: LiveAnswe
             </ul>
           </div>
         ) : null}
-        <NodeFacts node={node} />
+        <NodeFacts node={node} canRefresh={operator} />
         {operator ? (
           <div className="flex flex-wrap gap-2 border-t border-zinc-100 pt-3 dark:border-zinc-800">
             {(drift?.drifted === true || node.drift) ? (

@@ -9,10 +9,10 @@ const th = "py-1 pr-4 text-left text-xs font-medium text-zinc-500";
 const td = "py-1 pr-4 align-top";
 
 /** The node's interfaces (MAC, addresses) and neighbours as its agent last reported them, folded by default. */
-export function NodeFacts({ node }: { node: NodeRow }) {
+export function NodeFacts({ node, canRefresh }: { node: NodeRow; canRefresh: boolean }) {
   const [open, setOpen] = useState(false);
   const facts: Facts | null = node.facts;
-  if (facts === null) return <p className="text-sm text-zinc-500">Facts (interfaces, addresses, MACs) not read yet: use “Refresh facts”.</p>;
+  if (facts === null) return <p className="text-sm text-zinc-500">Facts (interfaces, addresses, MACs) not read yet{canRefresh ? ": use “Refresh facts”" : ""}.</p>;
   const addresses = facts.interfaces.reduce((n, i) => n + i.addresses.length, 0);
   return (
     <Collapsible.Root open={open} onOpenChange={setOpen}>

@@ -53,8 +53,8 @@ export function Traffic() {
   const byRecentRate = [...totals].sort((a, b) => average(points, (p) => p.farms.get(b.name)) - average(points, (p) => p.farms.get(a.name)) || b.connections - a.connections);
   const topFarms = byRecentRate.slice(0, TOP_FARMS);
   const farm = totals.find((f) => f.name === farmChoice) ?? byRecentRate[0];
-  const silent = answer?.nodes.filter((n) => !n.ok) ?? [];
-  const answered = (answer?.nodes.length ?? 0) - silent.length;
+  const silent = answer?.nodes.filter((n) => !n.ok && (node === null || n.name === node)) ?? [];
+  const answered = answer?.nodes.filter((n) => n.ok).length ?? 0;
 
   const farmData = points.map((p) => Object.fromEntries([["t", p.at], ...topFarms.map((f) => [f.name, p.farms.get(f.name) ?? 0])]));
   const backendData = farm === undefined ? [] : points.map((p) => Object.fromEntries([["t", p.at], ...farm.backends.map((b) => [b.name, p.backends.get(key(farm.name, b.name)) ?? 0])]));
@@ -84,7 +84,7 @@ export function Traffic() {
       {counters.isError ? <ErrorNote error={counters.error} /> : null}
       {silent.length > 0 ? (
         <div className="mb-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
-          <p className="font-medium">{silent.length} of {answer?.nodes.length} nodes not counted (their connections are missing from the sums):</p>
+          <p className="font-medium">{node !== null ? `${node} did not answer:` : `${silent.length} of ${answer?.nodes.length} nodes not counted (their connections are missing from the sums):`}</p>
           <ul className="mt-1 list-disc pl-5">
             {silent.map((n) => <li key={n.name} className="break-words">{n.ok ? null : n.error}</li>)}
           </ul>
