@@ -43,9 +43,11 @@ export function Overview() {
           <ul className="space-y-1.5 text-sm" aria-label="Problems">
             {failingNodes.map((n) => (
               <li key={`n${n.id}`}>
-                <Link className="font-medium underline" href="/nodes">{n.name}</Link> <Badge tone={health.get(n.name)?.tone ?? "gray"}>{health.get(n.name)?.word}</Badge>{" "}
-                <span className="break-words text-red-700 dark:text-red-400">{health.get(n.name)?.reasons.join(" · ")}</span>
+                <Link className="font-medium underline" href="/nodes">{n.name}</Link> <Badge tone={health.get(n.name)?.tone ?? "gray"}>{health.get(n.name)?.word}</Badge>
                 <span className="text-zinc-500" title={exact(n.lastSeenAt)}> · last seen {ago(n.lastSeenAt)}</span>
+                <ul className="mt-0.5 list-disc pl-5 break-words text-red-700 dark:text-red-400">
+                  {health.get(n.name)?.reasons.map((r) => <li key={r}>{r}</li>)}
+                </ul>
               </li>
             ))}
             {failedDeploys.map((d) => (
