@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.unit.test.ts", "bench/**/*.unit.test.ts"],
+          include: ["packages/*/src/**/*.unit.test.ts", "apps/*/src/**/*.unit.test.ts", "bench/**/*.unit.test.ts"],
         },
       },
       {

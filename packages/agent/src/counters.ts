@@ -1,4 +1,4 @@
-import { parseCounterName, type CounterValue, type CounterValues } from "@switchyard/core";
+import { parseCounterName, type CounterValue, type CounterValues, type CountersReport, type FarmCounters } from "@switchyard/core";
 import type { Logger } from "./log.ts";
 import type { NftDriver } from "./nft/driver.ts";
 import type { CounterDumper } from "./nft/netlink/counters.ts";
@@ -10,27 +10,7 @@ import type { CounterDumper } from "./nft/netlink/counters.ts";
 // reported). Named counters are kernel objects of the table: a chain flush and refill (every
 // delta) leaves them alone, and a full replace carries their values over (see Applier).
 
-export interface BackendCounters {
-  name: string;
-  /** New connections balanced to this backend since its counter was created. */
-  connections: number;
-}
-
-export interface FarmCounters {
-  name: string;
-  /** The sum over its backends. */
-  connections: number;
-  backends: BackendCounters[];
-}
-
-export interface CountersReport {
-  table: string;
-  /** When the kernel was read (ISO 8601). */
-  readAt: string;
-  /** How long the read took, in milliseconds. */
-  readMs: number;
-  farms: FarmCounters[];
-}
+export type { BackendCounters, CountersReport, FarmCounters } from "@switchyard/core";
 
 /** The farms and backends of a table's counters, by name; counters core did not name are left out. */
 export function farmCounters(values: CounterValues): FarmCounters[] {

@@ -17,5 +17,6 @@ export * from "./ruleset/render.ts";
 export * from "./wire/canonical.ts";
 export * from "./wire/ruleset-request.ts";
 export * from "./wire/host-facts.ts";
+export * from "./wire/agent-reports.ts";
 export * from "./model/farm-index.ts";
 export * from "./ruleset/farm-delta.ts";

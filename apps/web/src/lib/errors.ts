@@ -7,7 +7,8 @@ interface ErrorData {
   code?: string;
   httpStatus?: number;
   issues?: { path: (string | number)[]; message: string }[];
-  fields?: { path: (string | number)[]; message: string }[];
+  /** The procedure's own input schema's refusals: the API sends each field as a dotted path. */
+  fields?: { field: string; message: string }[];
   conflict?: { author: string; revision: number } | null;
 }
 
@@ -27,6 +28,7 @@ export function isUnauthorized(error: unknown): boolean {
 export function fieldErrors(error: unknown): FieldErrors {
   const data = errorData(error);
   const out: FieldErrors = {};
-  for (const issue of [...(data.issues ?? []), ...(data.fields ?? [])]) out[issue.path.join(".")] ??= issue.message;
+  for (const issue of data.issues ?? []) out[issue.path.join(".")] ??= issue.message;
+  for (const field of data.fields ?? []) out[field.field] ??= field.message;
   return out;
 }

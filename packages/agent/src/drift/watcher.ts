@@ -1,4 +1,4 @@
-import { OWNED_FAMILIES, type IrRuleset, type TableFamily } from "@switchyard/core";
+import { OWNED_FAMILIES, type DriftReport, type IrRuleset, type TableFamily } from "@switchyard/core";
 import type { Applier } from "../applier.ts";
 import type { Logger } from "../log.ts";
 import type { NftDriver } from "../nft/driver.ts";
@@ -11,18 +11,7 @@ import { compareShapes, shapeOfIr, shapeOfListing } from "./shape.ts";
 // Listing 10,000 farms takes about 2 s here, which is why this runs on a timer and not inside
 // every apply.
 
-export interface DriftReport {
-  /** null until the first check after an apply. */
-  drifted: boolean | null;
-  /** When the kernel was first seen to differ, for the drift now reported. */
-  since: string | null;
-  checkedAt: string | null;
-  /** What differs, one sentence each (at most 20). */
-  differences: string[];
-  checks: number;
-  repairs: number;
-  autoRepair: boolean;
-}
+export type { DriftReport } from "@switchyard/core";
 
 export interface DriftWatcherOptions {
   applier: Applier;

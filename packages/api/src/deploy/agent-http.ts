@@ -1,4 +1,4 @@
-import { HostFactsSchema, type HostFacts, type PutRuleset } from "@switchyard/core";
+import { CountersReportSchema, DriftReportSchema, HostFactsSchema, type CountersReport, type DriftReport, type HostFacts, type PutRuleset } from "@switchyard/core";
 import { z } from "zod";
 
 // The control plane's side of the agent's managed API (packages/agent/src/managed/api.ts),
@@ -22,7 +22,7 @@ export const AgentStatusSchema = z.object({
   appliedHash: z.string().nullable(),
   lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
   nftVersion: z.string(),
-  drift: z.object({ drifted: z.boolean().nullable() }).passthrough().nullable().optional(),
+  drift: DriftReportSchema.nullable().optional(),
 }).passthrough();
 export type AgentStatus = z.output<typeof AgentStatusSchema>;
 
@@ -50,7 +50,7 @@ async function call(endpoint: AgentEndpoint, method: string, path: string, body:
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AgentCallError(`${method} ${url.href}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`, response.status);
+    throw new AgentCallError(`${method} ${url.href}: HTTP ${response.status}, not JSON: ${text.trim() === "" ? "(an empty body)" : text.slice(0, 200)}`, response.status);
   }
   if (!response.ok) {
     const message = (json as { error?: unknown }).error;
@@ -69,4 +69,19 @@ export async function agentStatus(endpoint: AgentEndpoint, timeoutMs = 5_000): P
 
 export async function agentFacts(endpoint: AgentEndpoint, timeoutMs = 5_000): Promise<HostFacts> {
   return HostFactsSchema.parse(await call(endpoint, "GET", "v1/facts", undefined, timeoutMs));
+}
+
+/** Compares the agent's tables in the kernel with what it applied (POST /v1/drift); a full listing, so seconds at 10,000 farms. */
+export async function agentCheckDrift(endpoint: AgentEndpoint, timeoutMs = 60_000): Promise<DriftReport> {
+  return DriftReportSchema.parse(await call(endpoint, "POST", "v1/drift", undefined, timeoutMs));
+}
+
+/** Puts the last applied ruleset back whole (POST /v1/repair), then checks again. */
+export async function agentRepair(endpoint: AgentEndpoint, timeoutMs = 120_000): Promise<DriftReport> {
+  return DriftReportSchema.parse(await call(endpoint, "POST", "v1/repair", undefined, timeoutMs));
+}
+
+/** New connections per farm and backend, read from the kernel's named counters (GET /v1/counters). */
+export async function agentCounters(endpoint: AgentEndpoint, timeoutMs = 2_000): Promise<CountersReport> {
+  return CountersReportSchema.parse(await call(endpoint, "GET", "v1/counters", undefined, timeoutMs));
 }

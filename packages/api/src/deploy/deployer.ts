@@ -107,6 +107,9 @@ export class Deployer extends EventEmitter {
 
   constructor(private readonly options: DeployerOptions) {
     super();
+    // Every dashboard tab that follows deploys listens here (deployments.events): more than
+    // Node's default of 10 is normal, not a leak.
+    this.setMaxListeners(0);
   }
 
   get key(): Buffer {
@@ -170,8 +173,11 @@ export class Deployer extends EventEmitter {
         plan.node = await db.node.update({ where: { id: node.id }, data: { lastSeenAt: new Date(), appliedRevision: status.appliedRevision, appliedHash: status.appliedHash, drift } });
         // The hash, not the revision number: a node that no change since touched runs an older
         // revision's ruleset, which is its desired one.
-        if (status.appliedHash === hash) outcomes.set(plan, { node: node.name, revision: latest.number, status: "skipped", attempts: 0, ms: 0 });
-        else behind.push(plan);
+        if (status.appliedHash === hash) {
+          // It runs what it should: an error from before (it was down, a deploy failed) is over.
+          if (node.lastError !== null) plan.node = await db.node.update({ where: { id: node.id }, data: { lastError: null } });
+          outcomes.set(plan, { node: node.name, revision: latest.number, status: "skipped", attempts: 0, ms: 0 });
+        } else behind.push(plan);
       } catch (error) {
         await db.node.update({ where: { id: node.id }, data: { lastError: message(error) } });
         const outcome: NodeOutcome = { node: node.name, revision: latest.number, status: "failed", error: message(error), attempts: 1, ms: 0 };
@@ -182,6 +188,21 @@ export class Deployer extends EventEmitter {
     const staged = (this.options.canary ?? false) || (await db.deployment.count({ where: { revisionNumber: latest.number, status: "held" } })) > 0;
     for (const [plan, outcome] of await this.send(latest.number, config, behind, staged, unreachable)) outcomes.set(plan, outcome);
     return plans.map((plan) => outcomes.get(plan) as NodeOutcome);
+  }
+
+  /**
+   * Deploys the latest revision to one node (a retry of its failed deploy), after the run in
+   * progress if there is one; null when there is no revision yet.
+   */
+  async deployToNode(name: string): Promise<NodeOutcome | null> {
+    await this.running?.catch(() => []);
+    const { db } = this.options;
+    const node = await db.node.findUnique({ where: { name } });
+    if (node === null) throw new Error(`node "${name}": no such node`);
+    const latest = await db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
+    const config = latest === null ? null : await configAt(db, latest.number);
+    if (latest === null || config === null) return null;
+    return this.deployNode(node, latest.number, config);
   }
 
   /** Reconciles every `intervalMs` until stop(). */

@@ -115,6 +115,38 @@ describe("a fleet of two nodes behind the control plane", () => {
     ]);
   });
 
+  it("the dashboard's fleet reads: each kernel's counters, summed; drift made by hand found and repaired; every agent's live status", async () => {
+    // The first test sent 20 connections through each node, 10 to each backend.
+    const counters = await api().nodes.counters();
+    expect(counters.nodes.map((n) => (n.ok ? [n.name, n.value.farms] : [n.name, n.error]))).toEqual([
+      ["lb1", [{ name: "web", connections: 20, backends: [{ name: "b1", connections: 10 }, { name: "b2", connections: 10 }] }]],
+      ["lb2", [{ name: "web", connections: 20, backends: [{ name: "b1", connections: 10 }, { name: "b2", connections: 10 }] }]],
+    ]);
+    expect(counters.farms).toEqual([{ name: "web", connections: 40, backends: [{ name: "b1", connections: 20 }, { name: "b2", connections: 20 }] }]);
+
+    expect(await api().nodes.checkDrift({ name: "lb1" })).toMatchObject({ drifted: false });
+    const lab = labs[0] as Lab;
+    const flushed = await lab.exec(lab.balancer.ns, ["nft", "flush", "chain", "inet", "switchyard", "farm-web-4"]);
+    expect(flushed.stderr).toBe("");
+    const found = await api().nodes.checkDrift({ name: "lb1" });
+    expect(found.drifted).toBe(true);
+    expect(found.differences).toEqual(["table inet switchyard: chain farm-web-4 has 0 rules, expected 3"]);
+    expect((await api().nodes.status()).nodes.map((n) => (n.ok ? [n.name, n.value.appliedRevision, n.value.drift?.drifted] : [n.name, n.error]))).toEqual([
+      ["lb1", 1, true],
+      ["lb2", 1, null],
+    ]);
+    expect((await api().nodes.list()).map((n) => [n.name, n.drift])).toEqual([
+      ["lb1", true],
+      ["lb2", false],
+    ]);
+
+    expect(await api().nodes.repair({ name: "lb1" })).toMatchObject({ drifted: false, differences: [], repairs: 1 });
+    expect(await traffic(lab)).toEqual({ b1: 10, b2: 10 });
+    // The repair (a full replace) carried the counters over.
+    const after = await api().nodes.counters();
+    expect(after.nodes[0]?.ok === true && after.nodes[0].value.farms[0]?.connections).toBe(40);
+  });
+
   it("a backend set down is followed on both nodes; a rollback brings the old rules back as a new revision", async () => {
     await api().backends.setState({ farm: "web", name: "b2", state: "down", baseRevision: 1 });
     await api().deployments.deploy();

@@ -2,7 +2,19 @@ import { on } from "node:events";
 import { TRPCError } from "@trpc/server";
 import type { DeploymentEvent } from "../deploy/deployer.ts";
 import { z } from "zod";
+import { notFound } from "../errors.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
+
+/** What a deploy did on one node. */
+const nodeOutcome = z.object({
+  node: z.string(),
+  revision: z.number().int(),
+  status: z.enum(["applied", "failed", "skipped", "held"]),
+  error: z.string().optional(),
+  attempts: z.number().int(),
+  ms: z.number(),
+  canary: z.boolean().optional(),
+});
 
 export const deploymentsRouter = router({
   /** Newest first, optionally of one revision or one node. */
@@ -20,6 +32,7 @@ export const deploymentsRouter = router({
           startedAt: z.date().nullable(),
           finishedAt: z.date().nullable(),
           node: z.object({ name: z.string() }),
+          revision: z.object({ message: z.string(), authorName: z.string(), kind: z.string(), createdAt: z.date() }),
         }),
       ),
     )
@@ -28,7 +41,17 @@ export const deploymentsRouter = router({
         where: { ...(input.revision === undefined ? {} : { revisionNumber: input.revision }), ...(input.node === undefined ? {} : { node: { name: input.node } }) },
         orderBy: { id: "desc" },
         take: input.limit,
-        select: { id: true, revisionNumber: true, status: true, error: true, attempts: true, startedAt: true, finishedAt: true, node: { select: { name: true } } },
+        select: {
+          id: true,
+          revisionNumber: true,
+          status: true,
+          error: true,
+          attempts: true,
+          startedAt: true,
+          finishedAt: true,
+          node: { select: { name: true } },
+          revision: { select: { message: true, authorName: true, kind: true, createdAt: true } },
+        },
       }),
     ),
 
@@ -40,23 +63,24 @@ export const deploymentsRouter = router({
   deploy: operatorProcedure
     .meta({ openapi: { method: "POST", path: "/deployments", tags: ["deployments"], summary: "Deploys the latest revision to every node (optionally a canary node first) and waits for the outcome" } })
     .input(z.object({ canary: z.boolean().optional() }).optional())
-    .output(
-      z.array(
-        z.object({
-          node: z.string(),
-          revision: z.number().int(),
-          status: z.enum(["applied", "failed", "skipped", "held"]),
-          error: z.string().optional(),
-          attempts: z.number().int(),
-          ms: z.number(),
-          canary: z.boolean().optional(),
-        }),
-      ),
-    )
+    .output(z.array(nodeOutcome))
     .mutation(async ({ ctx, input }) => {
     if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer" });
     return ctx.deployer.deployLatest({ everyNode: true, ...(input?.canary !== undefined ? { canary: input.canary } : {}) });
   }),
+
+  /** Deploys the latest revision to one node now (a retry of its failed deploy), and waits for the outcome. */
+  retry: operatorProcedure
+    .meta({ openapi: { method: "POST", path: "/deployments/{node}", tags: ["deployments"], summary: "Deploys the latest revision to one node and waits for the outcome" } })
+    .input(z.object({ node: z.string().min(1) }))
+    .output(nodeOutcome)
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer" });
+      if ((await ctx.db.node.findUnique({ where: { name: input.node }, select: { id: true } })) === null) throw notFound(`node "${input.node}": no such node`);
+      const outcome = await ctx.deployer.deployToNode(input.node);
+      if (outcome === null) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "nothing to deploy: there is no revision yet" });
+      return outcome;
+    }),
 
   /** Every deployment status change as it happens (per node: applying, applied, failed with the agent's words, held behind a failed canary), for live progress. */
   events: viewerProcedure.subscription(async function* ({ ctx, signal }) {

@@ -1,8 +1,10 @@
-import { configForNode, LabelsSchema } from "@switchyard/core";
+import { configForNode, CountersReportSchema, DriftReportSchema, FarmCountersSchema, HostFactsSchema, LabelsSchema, type HostFacts } from "@switchyard/core";
 import { z } from "zod";
 import { currentConfig } from "../config/cache.ts";
-import { agentFacts } from "../deploy/agent-http.ts";
+import { agentCheckDrift, agentCounters, agentFacts, agentRepair, agentStatus } from "../deploy/agent-http.ts";
 import { notFound } from "../errors.ts";
+import { agentFailure, askEveryAgent, findNode, recordStatus, requireDeployer } from "../nodes/agents.ts";
+import { sumCounters } from "../nodes/counters.ts";
 import { issueNodeToken } from "../nodes/token.ts";
 import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 import { TRPCError } from "@trpc/server";
@@ -13,6 +15,36 @@ const agentUrl = z.url({ protocol: /^https?$/, error: () => "must be the agent's
 const labels = LabelsSchema.default({});
 
 const view = { id: true, name: true, url: true, labels: true, lastSeenAt: true, appliedRevision: true, appliedHash: true, drift: true, lastError: true, createdAt: true } as const;
+
+/** The facts as last read from the agent; null until read (or if what is stored no longer parses). */
+function storedFacts(text: string | null): HostFacts | null {
+  if (text === null) return null;
+  try {
+    const parsed = HostFactsSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An agent's answer as the per-node procedures report it: the value, or why there is none (naming the node and URL). */
+const perNode = <T extends z.ZodType>(value: T) =>
+  z.discriminatedUnion("ok", [
+    z.object({ name: z.string(), url: z.string(), ok: z.literal(true), value, ms: z.number() }),
+    z.object({ name: z.string(), url: z.string(), ok: z.literal(false), error: z.string(), ms: z.number() }),
+  ]);
+
+const liveStatus = z.object({
+  appliedRevision: z.number().nullable(),
+  appliedHash: z.string().nullable(),
+  lastError: z.object({ message: z.string(), at: z.string() }).nullable(),
+  nftVersion: z.string(),
+  uptimeSeconds: z.number().nullable(),
+  drift: DriftReportSchema.nullable(),
+});
+
+/** How long the per-node reads wait for an agent: a page polls them, so a dead node must not hold it up. */
+const LIVE_TIMEOUT_MS = 2_000;
 
 export const nodesRouter = router({
   list: viewerProcedure
@@ -33,12 +65,14 @@ export const nodesRouter = router({
           drift: z.boolean(),
           lastError: z.string().nullable(),
           createdAt: z.date(),
+          /** Interfaces, addresses and neighbours as last read from the agent (refreshFacts), null until then. */
+          facts: HostFactsSchema.nullable(),
         }),
       ),
     )
     .query(async ({ ctx }) => {
     const [nodes, latest] = await Promise.all([
-      ctx.db.node.findMany({ orderBy: { name: "asc" }, select: { ...view, desiredRevision: true, desiredHash: true } }),
+      ctx.db.node.findMany({ orderBy: { name: "asc" }, select: { ...view, facts: true, desiredRevision: true, desiredHash: true } }),
       ctx.db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } }),
     ]);
     const desired = latest?.number ?? null;
@@ -47,6 +81,7 @@ export const nodesRouter = router({
     // is not sent to it.
     return nodes.map(({ desiredRevision, desiredHash, ...n }) => ({
       ...n,
+      facts: storedFacts(n.facts),
       labels: JSON.parse(n.labels) as Record<string, string>,
       desiredRevision: desired,
       upToDate: desired === null || (desiredRevision === desired && n.appliedHash === desiredHash),
@@ -106,13 +141,86 @@ export const nodesRouter = router({
 
   /** Reads the node's interfaces and neighbours from its agent (what dsr farms are rendered with). */
   refreshFacts: operatorProcedure.input(z.object({ name: nodeName })).mutation(async ({ ctx, input }) => {
-    const node = await ctx.db.node.findUnique({ where: { name: input.name } });
-    if (node === null) throw notFound(`node "${input.name}": no such node`);
-    if (ctx.deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer (no key)" });
-    const facts = await agentFacts(ctx.deployer.endpoint(node)).catch((error: unknown) => {
-      throw new TRPCError({ code: "BAD_GATEWAY", message: `node "${node.name}": ${(error as Error).message}` });
+    const node = await findNode(ctx.db, input.name);
+    const facts = await agentFacts(requireDeployer(ctx.deployer).endpoint(node)).catch((error: unknown) => {
+      throw agentFailure(node, error);
     });
     await ctx.db.node.update({ where: { id: node.id }, data: { facts: JSON.stringify(facts), lastSeenAt: new Date() } });
     return facts;
   }),
+
+  /**
+   * What every node's agent says about itself now (GET /v1/status, at most 2 s each, all at
+   * once): the revision it runs, its last error, the drift it found and what differs. What an
+   * agent answers is recorded (last seen, applied revision, drift), as a reconcile would.
+   */
+  status: viewerProcedure
+    .meta({ openapi: { method: "GET", path: "/nodes/status", tags: ["nodes"], summary: "What every node's agent says about itself now" } })
+    .input(z.void())
+    .output(z.object({ at: z.string(), nodes: z.array(perNode(liveStatus)) }))
+    .query(async ({ ctx }) => {
+      const deployer = requireDeployer(ctx.deployer);
+      const nodes = await ctx.db.node.findMany({ orderBy: { name: "asc" } });
+      const answers = await askEveryAgent(deployer, nodes, async (endpoint, node) => {
+        const status = await agentStatus(endpoint, LIVE_TIMEOUT_MS);
+        await recordStatus(ctx.db, node, status);
+        return {
+          appliedRevision: status.appliedRevision,
+          appliedHash: status.appliedHash,
+          lastError: status.lastError,
+          nftVersion: status.nftVersion,
+          uptimeSeconds: typeof status.uptimeSeconds === "number" ? status.uptimeSeconds : null,
+          drift: status.drift ?? null,
+        };
+      });
+      return { at: new Date().toISOString(), nodes: answers };
+    }),
+
+  /** Has the node's agent compare its tables in the kernel with what it applied now (POST /v1/drift). */
+  checkDrift: operatorProcedure
+    .meta({ openapi: { method: "POST", path: "/nodes/{name}/drift", tags: ["nodes"], summary: "Checks the node's kernel for drift now" } })
+    .input(z.object({ name: nodeName }))
+    .output(DriftReportSchema)
+    .mutation(async ({ ctx, input }) => {
+      const node = await findNode(ctx.db, input.name);
+      const report = await agentCheckDrift(requireDeployer(ctx.deployer).endpoint(node)).catch((error: unknown) => {
+        throw agentFailure(node, error);
+      });
+      await ctx.db.node.update({ where: { id: node.id }, data: { drift: report.drifted === true, lastSeenAt: new Date() } });
+      return report;
+    }),
+
+  /** Has the node's agent put its last applied ruleset back whole (POST /v1/repair), then check again. */
+  repair: operatorProcedure
+    .meta({ openapi: { method: "POST", path: "/nodes/{name}/repair", tags: ["nodes"], summary: "Puts the node's last applied ruleset back in its kernel" } })
+    .input(z.object({ name: nodeName }))
+    .output(DriftReportSchema)
+    .mutation(async ({ ctx, input }) => {
+      const node = await findNode(ctx.db, input.name);
+      const report = await agentRepair(requireDeployer(ctx.deployer).endpoint(node)).catch((error: unknown) => {
+        throw agentFailure(node, error);
+      });
+      await ctx.db.node.update({ where: { id: node.id }, data: { drift: report.drifted === true, lastSeenAt: new Date() } });
+      await ctx.db.auditEvent.create({
+        data: { actorName: ctx.actor.name, actorId: ctx.actor.id, action: "node.repair", entityType: "node", entityName: node.name, after: JSON.stringify({ drifted: report.drifted, repairs: report.repairs }) },
+      });
+      return report;
+    }),
+
+  /**
+   * New connections per farm and backend, from every node's kernel counters (GET /v1/counters,
+   * at most 2 s each, all at once), per node and summed over the nodes that answered. The
+   * counters sit in the NAT chains, which see the first packet of a connection only: they count
+   * connections balanced since the counter was created, not packets or bytes of the traffic.
+   */
+  counters: viewerProcedure
+    .meta({ openapi: { method: "GET", path: "/nodes/counters", tags: ["nodes"], summary: "New connections per farm and backend, per node and summed" } })
+    .input(z.void())
+    .output(z.object({ at: z.string(), nodes: z.array(perNode(CountersReportSchema)), farms: z.array(FarmCountersSchema) }))
+    .query(async ({ ctx }) => {
+      const deployer = requireDeployer(ctx.deployer);
+      const nodes = await ctx.db.node.findMany({ orderBy: { name: "asc" } });
+      const answers = await askEveryAgent(deployer, nodes, (endpoint) => agentCounters(endpoint, LIVE_TIMEOUT_MS));
+      return { at: new Date().toISOString(), nodes: answers, farms: sumCounters(answers.flatMap((a) => (a.ok ? [a.value] : []))) };
+    }),
 });

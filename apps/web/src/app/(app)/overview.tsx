@@ -4,7 +4,11 @@ import Link from "next/link";
 import { Badge, StateBadge } from "@/components/ui/badge";
 import { Card, ErrorNote, PageHeader } from "@/components/ui/card";
 import { ago, exact } from "@/lib/format";
+import { useDeploymentEvents } from "@/lib/deploy-events";
 import { useTRPC } from "@/lib/trpc";
+import { RolloutCard } from "./deploys/rollout-card";
+import { latestRevision, rolloutOf } from "./deploys/rollout";
+import { nodeHealth } from "./nodes/health";
 
 /** What is broken, where, since when: failing nodes and deploys first, then the fleet and the farms. */
 export function Overview() {
@@ -12,9 +16,19 @@ export function Overview() {
   const nodes = useQuery(trpc.nodes.list.queryOptions(undefined, { refetchInterval: 5_000 }));
   const deploys = useQuery(trpc.deployments.list.queryOptions({ limit: 10 }, { refetchInterval: 5_000 }));
   const farms = useQuery(trpc.farms.list.queryOptions());
+  const status = useQuery(trpc.nodes.status.queryOptions(undefined, { refetchInterval: 15_000 }));
+  const live = useDeploymentEvents();
 
-  const failingNodes = (nodes.data ?? []).filter((n) => !n.upToDate || n.drift || n.lastError !== null);
-  const failedDeploys = (deploys.data ?? []).filter((d) => d.status === "failed");
+  const liveOf = new Map((status.data?.nodes ?? []).map((n) => [n.name, n]));
+  const health = new Map((nodes.data ?? []).map((n) => [n.name, nodeHealth(n, liveOf.get(n.name))]));
+  const failingNodes = (nodes.data ?? []).filter((n) => health.get(n.name)?.tone !== "green");
+  // A failed deploy matters while its node still runs an older revision; a later retry or reconcile ends it.
+  const appliedOf = new Map((nodes.data ?? []).map((n) => [n.name, n.appliedRevision ?? 0]));
+  const failedDeploys = (deploys.data ?? []).filter(
+    (d, i, all) => d.status === "failed" && (appliedOf.get(d.node.name) ?? 0) < d.revisionNumber && all.findIndex((e) => e.node.name === d.node.name) === i,
+  );
+  const latest = latestRevision(nodes.data, deploys.data, live);
+  const rollout = nodes.data !== undefined && deploys.data !== undefined ? rolloutOf(latest, nodes.data, deploys.data, live) : null;
   const farmStates = new Map<string, number>();
   for (const farm of farms.data?.farms ?? []) {
     const state = String(farm.state ?? "up");
@@ -29,11 +43,11 @@ export function Overview() {
           <ul className="space-y-1.5 text-sm" aria-label="Problems">
             {failingNodes.map((n) => (
               <li key={`n${n.id}`}>
-                <Link className="font-medium underline" href="/nodes">{n.name}</Link>{" "}
-                {n.lastError !== null ? <span className="text-red-700 dark:text-red-400">{n.lastError}</span> : null}
-                {!n.upToDate ? <span> runs revision {n.appliedRevision ?? "none"}, should run {n.desiredRevision}</span> : null}
-                {n.drift ? <span> · its rules drifted from what was deployed</span> : null}
+                <Link className="font-medium underline" href="/nodes">{n.name}</Link> <Badge tone={health.get(n.name)?.tone ?? "gray"}>{health.get(n.name)?.word}</Badge>
                 <span className="text-zinc-500" title={exact(n.lastSeenAt)}> · last seen {ago(n.lastSeenAt)}</span>
+                <ul className="mt-0.5 list-disc pl-5 break-words text-red-700 dark:text-red-400">
+                  {health.get(n.name)?.reasons.map((r) => <li key={r}>{r}</li>)}
+                </ul>
               </li>
             ))}
             {failedDeploys.map((d) => (
@@ -44,6 +58,11 @@ export function Overview() {
             ))}
           </ul>
         </Card>
+      ) : null}
+      {rollout !== null && rollout.total > 0 ? (
+        <div className="mb-4">
+          <RolloutCard rollout={rollout} live={live} compact />
+        </div>
       ) : null}
       <div className="grid gap-4 lg:grid-cols-2">
         <Card title="Farms" actions={<Link href="/farms" className="text-sm underline">All farms</Link>}>
@@ -62,7 +81,7 @@ export function Overview() {
               {nodes.data?.map((n) => (
                 <li key={n.id} className="flex items-center gap-2">
                   <span className="font-medium">{n.name}</span>
-                  {n.upToDate && !n.drift && n.lastError === null ? <Badge tone="green">in sync</Badge> : <Badge tone="red">{n.lastError !== null ? "failing" : n.drift ? "drift" : "out of date"}</Badge>}
+                  <Badge tone={health.get(n.name)?.tone ?? "gray"}>{health.get(n.name)?.word}</Badge>
                   <span className="text-zinc-500">revision {n.appliedRevision ?? "none"} · seen {ago(n.lastSeenAt)}</span>
                 </li>
               ))}

@@ -1,0 +1,151 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, ErrorNote } from "@/components/ui/card";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { CopyButton } from "@/components/ui/copy-button";
+import { Dialog } from "@/components/ui/dialog";
+import { Field } from "@/components/ui/field";
+import { Input, Select } from "@/components/ui/input";
+import { fieldErrors } from "@/lib/errors";
+import { ago, exact } from "@/lib/format";
+import { useTRPC } from "@/lib/trpc";
+import { useViewer, type Role } from "@/lib/viewer";
+import { ROLE_HINT, ROLES } from "./roles";
+
+export function TokensCard() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const tokens = useQuery(trpc.tokens.list.queryOptions());
+  const [creating, setCreating] = useState(false);
+  const [revoking, setRevoking] = useState<{ id: number; name: string } | null>(null);
+  const revoke = useMutation(
+    trpc.tokens.revoke.mutationOptions({
+      onSuccess: () => setRevoking(null),
+      onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.tokens.list.pathKey() }),
+    }),
+  );
+  return (
+    <Card title="API tokens" actions={<Button size="sm" onClick={() => setCreating(true)}>Create token</Button>}>
+      <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400">For automation: <span className="font-mono text-xs">Authorization: Bearer sy_…</span> on the REST API at <span className="font-mono text-xs">/api/v1</span>. A token acts as its owner, at its own role, never above the owner's.</p>
+      {tokens.isError ? <ErrorNote error={tokens.error} /> : null}
+      {tokens.data?.length === 0 ? <p className="text-sm text-zinc-500">No API tokens.</p> : (
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <caption className="sr-only">API tokens</caption>
+            <thead className="text-xs text-zinc-500">
+              <tr>
+                <th scope="col" className="py-1 pr-4 font-medium">Name</th>
+                <th scope="col" className="pr-4 font-medium">Role</th>
+                <th scope="col" className="pr-4 font-medium">Owner</th>
+                <th scope="col" className="pr-4 font-medium">Created</th>
+                <th scope="col" className="pr-4 font-medium">Last used</th>
+                <th scope="col" className="pr-4 font-medium">Status</th>
+                <th scope="col" className="font-medium"><span className="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.data?.map((t) => (
+                <tr key={t.id} className={t.revokedAt !== null ? "border-t border-zinc-100 text-zinc-500 dark:border-zinc-800" : "border-t border-zinc-100 dark:border-zinc-800"}>
+                  <th scope="row" className="py-1.5 pr-4 text-left font-medium">{t.name}</th>
+                  <td className="pr-4">{t.role}</td>
+                  <td className="pr-4">{t.user.username}</td>
+                  <td className="pr-4" title={exact(t.createdAt)}>{ago(t.createdAt)}</td>
+                  <td className="pr-4" title={exact(t.lastUsedAt)}>{ago(t.lastUsedAt)}</td>
+                  <td className="pr-4">{t.revokedAt !== null ? <Badge tone="gray">revoked {ago(t.revokedAt)}</Badge> : <Badge tone="green">active</Badge>}</td>
+                  <td className="text-right">
+                    {t.revokedAt === null ? (
+                      <Button size="sm" variant="ghost" className="text-red-700 dark:text-red-400" onClick={() => setRevoking({ id: t.id, name: t.name })}>Revoke {t.name}</Button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <ConfirmDialog
+        open={revoking !== null}
+        onOpenChange={(open) => {
+          if (!open) {
+            setRevoking(null);
+            revoke.reset();
+          }
+        }}
+        title={`Revoke token “${revoking?.name ?? ""}”?`}
+        confirmLabel="Revoke token"
+        onConfirm={() => revoking !== null && revoke.mutate({ id: revoking.id })}
+        pending={revoke.isPending}
+        error={revoke.error}
+      >
+        Every request made with it is refused from now on. This cannot be undone: whatever uses it needs a new token.
+      </ConfirmDialog>
+      <CreateTokenDialog open={creating} onOpenChange={setCreating} />
+    </Card>
+  );
+}
+
+function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const me = useViewer();
+  const users = useQuery(trpc.users.list.queryOptions(undefined, { enabled: open }));
+  const [name, setName] = useState("");
+  const [role, setRole] = useState<Role>("viewer");
+  const [owner, setOwner] = useState(me.name);
+  const create = useMutation(trpc.tokens.create.mutationOptions({ onSettled: () => void queryClient.invalidateQueries({ queryKey: trpc.tokens.list.pathKey() }) }));
+  const errors = fieldErrors(create.error);
+  const close = () => {
+    onOpenChange(false);
+    setName("");
+    setRole("viewer");
+    setOwner(me.name);
+    create.reset();
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate({ name: name.trim(), role, owner });
+  };
+  const created = create.data;
+  return (
+    <Dialog open={open} onOpenChange={(next) => (next ? onOpenChange(true) : close())} title={created === undefined ? "Create an API token" : `Token “${name}” created`}>
+      {created === undefined ? (
+        <form onSubmit={submit} className="space-y-3" noValidate>
+          <Field label="Name" error={errors.name} hint="What uses it, e.g. ci-deploy">
+            <Input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" required />
+          </Field>
+          <Field label="Role" error={errors.role} hint={ROLE_HINT[role]}>
+            <Select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+              {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+            </Select>
+          </Field>
+          <Field label="Owner" error={errors.owner} hint="The token acts as this user, at most at their role">
+            <Select value={owner} onChange={(e) => setOwner(e.target.value)}>
+              {(users.data ?? [{ username: me.name, role: me.role, disabled: false }]).filter((u) => !u.disabled).map((u) => <option key={u.username} value={u.username}>{u.username} ({u.role})</option>)}
+            </Select>
+          </Field>
+          {create.error !== null && Object.keys(errors).length === 0 ? <ErrorNote error={create.error} /> : null}
+          <div className="flex justify-end gap-2">
+            <Button type="button" variant="secondary" onClick={close}>Cancel</Button>
+            <Button type="submit" disabled={create.isPending}>{create.isPending ? "Creating…" : "Create token"}</Button>
+          </div>
+        </form>
+      ) : (
+        <div className="space-y-3 text-sm">
+          <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
+            <strong>The token is shown only now.</strong> Only its hash is kept: once this dialog is closed it cannot be shown again.
+          </p>
+          <div className="flex items-center gap-2">
+            <Input readOnly value={created.token} aria-label="The new API token" className="font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
+            <CopyButton text={created.token} label="Copy token" />
+          </div>
+          <div className="flex justify-end">
+            <Button onClick={close}>I have saved the token</Button>
+          </div>
+        </div>
+      )}
+    </Dialog>
+  );
+}
