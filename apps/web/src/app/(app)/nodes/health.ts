@@ -53,7 +53,9 @@ export function nodeHealth(node: NodeRow, live: LiveAnswer | undefined): Health 
     worse("drift", "red");
     reasons.push("the kernel's rules differ from what was deployed");
   }
-  if (node.desiredRevision !== null && applied !== node.desiredRevision) {
+  // upToDate compares hashes (a revision that changes none of the farms placed on a node is not
+  // sent to it); an agent that says right now that it runs the latest revision is in step too.
+  if (node.desiredRevision !== null && !node.upToDate && applied !== node.desiredRevision) {
     worse("out of date", "amber");
     reasons.push(`runs revision ${applied ?? "none"}, should run ${node.desiredRevision}`);
   }
