@@ -31,6 +31,11 @@ export interface AgentEndpoint {
   token: string;
 }
 
+/** A body that is JSON text already. */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
 async function call(endpoint: AgentEndpoint, method: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> {
   const url = new URL(path, endpoint.url.endsWith("/") ? endpoint.url : `${endpoint.url}/`);
   let response: Response;
@@ -38,7 +43,7 @@ async function call(endpoint: AgentEndpoint, method: string, path: string, body:
     response = await fetch(url, {
       method,
       headers: { Authorization: `Bearer ${endpoint.token}`, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: body instanceof RawJson ? body.text : JSON.stringify(body) }),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
@@ -59,8 +64,14 @@ async function call(endpoint: AgentEndpoint, method: string, path: string, body:
   return json;
 }
 
-export async function putRuleset(endpoint: AgentEndpoint, request: PutRuleset, timeoutMs = 60_000): Promise<{ applied: number; changed: boolean }> {
-  return (await call(endpoint, "PUT", "v1/ruleset", request, timeoutMs)) as { applied: number; changed: boolean };
+/**
+ * PUT /v1/ruleset. The IR comes as its JSON text, serialized once for every node that gets the
+ * same ruleset; the body is that text with the request's other fields around it.
+ */
+export async function putRuleset(endpoint: AgentEndpoint, request: Omit<PutRuleset, "ir">, irJson: string, timeoutMs = 60_000): Promise<{ applied: number; changed: boolean }> {
+  const head = JSON.stringify(request);
+  const body = new RawJson(`${head.slice(0, -1)}${head === "{}" ? "" : ","}"ir":${irJson}}`);
+  return (await call(endpoint, "PUT", "v1/ruleset", body, timeoutMs)) as { applied: number; changed: boolean };
 }
 
 export async function agentStatus(endpoint: AgentEndpoint, timeoutMs = 5_000): Promise<AgentStatus> {

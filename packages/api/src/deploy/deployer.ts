@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
-import { irHash, type Config, type Labels } from "@switchyard/core";
+import type { Config, Labels } from "@switchyard/core";
 import type { Database, Node } from "@switchyard/db";
 import { configAt } from "../config/cache.ts";
 import { nodeToken } from "../nodes/token.ts";
 import { AgentCallError, agentStatus, putRuleset, type AgentEndpoint } from "./agent-http.ts";
-import { FleetRenderer, nodeIr, nodeLabels, type Rendered } from "./render.ts";
+import { FleetRenderer, nodeIr, nodeLabels, renderedOf, type Rendered } from "./render.ts";
 
 // Deploys: the latest revision rendered for each node (the farms placed on it) and sent to the
 // nodes whose desired ruleset is not the one they last applied, in parallel (a bounded number
@@ -287,8 +287,7 @@ export class Deployer extends EventEmitter {
   private async deployNode(node: Node, revision: number, config: Config, rendered?: Rendered, canary = false): Promise<NodeOutcome> {
     const { db } = this.options;
     const started = performance.now();
-    const ir = rendered?.ir ?? nodeIr(config, node);
-    const hash = rendered?.hash ?? irHash(ir);
+    const { hash, json } = rendered ?? renderedOf(nodeIr(config, node));
     const mark = canary ? { canary: true } : {};
     const deployment = await db.deployment.create({ data: { revisionNumber: revision, nodeId: node.id, status: "applying", startedAt: new Date() } });
     const attempts = this.options.attempts ?? 3;
@@ -303,7 +302,7 @@ export class Deployer extends EventEmitter {
       attempt++;
       this.emitEvent({ node: node.name, revision, status: "applying", error: null, attempt, ...mark });
       try {
-        await putRuleset(this.endpoint(node), { revision, hash, ir, ...(force ? { force: true } : {}) }, this.options.timeoutMs ?? 60_000);
+        await putRuleset(this.endpoint(node), { revision, hash, ...(force ? { force: true } : {}) }, json, this.options.timeoutMs ?? 60_000);
         const now = new Date();
         await db.deployment.update({ where: { id: deployment.id }, data: { status: "applied", attempts: attempt, finishedAt: now, error: null } });
         await db.node.update({ where: { id: node.id }, data: { appliedRevision: revision, appliedHash: hash, lastSeenAt: now, lastError: null } });

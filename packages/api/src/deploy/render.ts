@@ -3,11 +3,12 @@ import {
   configForNode,
   factsFromHost,
   HostFactsSchema,
-  irHash,
+  canonicalJson,
   LabelsSchema,
   NO_FACTS,
   placementMatches,
   PLACEMENT_ATTRIBUTE,
+  sha256Hex,
   type Config,
   type Facts,
   type IrRuleset,
@@ -54,6 +55,14 @@ export function nodeIr(config: Config, node: NodeRenderInput): IrRuleset {
 export interface Rendered {
   ir: IrRuleset;
   hash: string;
+  /** The IR's canonical JSON: what `hash` is of, and the `ir` of the body every node that shares it receives. */
+  json: string;
+}
+
+/** Serialized once: at 10,000 farms the IR's JSON is megabytes, and each node would pay for it again. */
+export function renderedOf(ir: IrRuleset): Rendered {
+  const json = canonicalJson(ir);
+  return { ir, hash: sha256Hex(json), json };
 }
 
 /**
@@ -73,8 +82,7 @@ export class FleetRenderer {
     const key = `${placed}\n${node.facts ?? ""}`;
     let rendered = this.cache.get(key);
     if (rendered === undefined) {
-      const ir = buildRuleset(configForNode(this.config, labels), { table: AGENT_TABLE, facts: nodeFacts(node.facts) });
-      rendered = { ir, hash: irHash(ir) };
+      rendered = renderedOf(buildRuleset(configForNode(this.config, labels), { table: AGENT_TABLE, facts: nodeFacts(node.facts) }));
       this.cache.set(key, rendered);
     }
     return rendered;
