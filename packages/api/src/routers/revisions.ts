@@ -1,12 +1,12 @@
 import { diffConfigs, renderRuleset, toNftlb, type Config } from "@switchyard/core";
 import type { Database } from "@switchyard/db";
-import { createTwoFilesPatch } from "diff";
 import { nodeIr } from "../deploy/render.ts";
 import { z } from "zod";
 import { commitChange, committed } from "../config/commit.ts";
 import { rolledBack } from "../config/edit.ts";
 import { importConfig } from "../config/import.ts";
 import { revisionChanges } from "../config/revision-changes.ts";
+import { rulesetDiff } from "../config/ruleset-diff.ts";
 import { configOfSnapshot } from "../config/store.ts";
 import { notFound } from "../errors.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
@@ -100,7 +100,7 @@ export const revisionsRouter = router({
       const node = await ctx.db.node.findUnique({ where: { name: input.node }, select: { facts: true } });
       if (node === null) throw notFound(`node "${input.node}": no such node`);
       const [before, after] = (await Promise.all([configAt(ctx.db, input.from), configAt(ctx.db, input.to)])).map((config) => renderRuleset(nodeIr(config, node.facts))) as [string, string];
-      return { before, after, diff: createTwoFilesPatch(`${input.node}@${input.from}`, `${input.node}@${input.to}`, before, after, undefined, undefined, { context: 3 }) };
+      return { before, after, diff: rulesetDiff(`${input.node}@${input.from}`, `${input.node}@${input.to}`, before, after) };
     }),
 
   /** What `to` changes in `from`, farm by farm and field by field (0 = the empty config before revision 1). */
