@@ -8,7 +8,7 @@ import { ErrorNote } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { Input, Select } from "@/components/ui/input";
-import { plural } from "@/lib/history-words";
+import { countWords, plural } from "@/lib/history-words";
 import { useTRPC } from "@/lib/trpc";
 
 const EVERYTHING = "";
@@ -94,7 +94,9 @@ export function RollbackDialog({ to, open, onOpenChange }: { to: number; open: b
                 </Select>
               </Field>
               <div>
-                <h3 className="mb-1 text-sm font-semibold">What changes</h3>
+                <h3 className="mb-1 text-sm font-semibold">
+                  What changes: <span className="font-normal">{countWords({ added: shown.filter((f) => f.change === "added").length, removed: shown.filter((f) => f.change === "removed").length, changed: shown.filter((f) => f.change === "changed").length })}</span>
+                </h3>
                 <div className="max-h-80 overflow-auto pr-1">
                   <ConfigDiffView diff={{ farms: shown }} />
                 </div>

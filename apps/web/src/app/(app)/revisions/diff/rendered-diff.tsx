@@ -38,7 +38,7 @@ export function RenderedDiff({ from, to, node, onNode }: { from: number; to: num
           {rendered.isError ? <ErrorNote error={rendered.error} /> : rendered.isPending ? <p className="text-sm text-zinc-500">Rendering node {chosen}&apos;s ruleset at revisions {from} and {to}…</p> : same ? (
             <p className="text-sm text-zinc-600 dark:text-zinc-400">Node {chosen} runs the same nft ruleset at revisions {from} and {to}.</p>
           ) : (
-            <UnifiedDiff diff={rendered.data.diff} label={`nft ruleset of node ${chosen}, revision ${from} to ${to}`} />
+            <UnifiedDiff diff={rendered.data.diff} label={`nft ruleset of node ${chosen}, revision ${from} to ${to}`} fileName={`${chosen}-revision-${from}-to-${to}.diff`} />
           )}
         </div>
       )}

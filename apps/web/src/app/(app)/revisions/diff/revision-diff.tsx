@@ -119,7 +119,10 @@ export function RevisionDiff() {
           </div>
           <Card title="Farms and backends" actions={diff.data !== undefined ? <span className="text-sm text-zinc-600 dark:text-zinc-400">{countWords(counts) || "no difference"}</span> : undefined}>
             {diff.isError ? <ErrorNote error={diff.error} /> : diff.isPending ? <p className="text-sm text-zinc-500">Comparing…</p> : (
-              <ConfigDiffView diff={diff.data} empty={`Revisions ${from} and ${to} have the same farms and backends.`} />
+              // Scrolls on its own, so that the ruleset below stays in reach of a diff of thousands of farms.
+              <div tabIndex={0} aria-label={`Farms and backends that differ between revisions ${from} and ${to}`} className="max-h-[48rem] overflow-auto pr-1 focus-visible:outline-2 focus-visible:outline-blue-500">
+                <ConfigDiffView diff={diff.data} empty={`Revisions ${from} and ${to} have the same farms and backends.`} />
+              </div>
             )}
           </Card>
           <RenderedDiff from={from} to={to} node={node} onNode={(n) => go({ node: n })} />
