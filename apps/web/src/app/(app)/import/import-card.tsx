@@ -138,6 +138,7 @@ export function ImportCard() {
               <Input value={message} onChange={(e) => setMessage(e.target.value)} maxLength={1000} />
             </Field>
             {run.isError ? (serverIssues.length > 0 ? <IssueTable issues={serverIssues} caption="The control plane refused the file; nothing was written." /> : <ErrorNote error={run.error} />) : null}
+            {run.isError && errorData(run.error).code === "CONFLICT" ? <p className="text-sm">Nothing was imported. The preview above is now compared with the latest revision ({latest}): check it and import again.</p> : null}
             {run.data !== undefined ? (
               <p role="status" className="rounded-md border border-green-300 bg-green-50 px-3 py-2 text-sm text-green-900 dark:border-green-900 dark:bg-green-950 dark:text-green-200">
                 {run.data.changed ? (

@@ -8,6 +8,7 @@ import { ErrorNote } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { Input, Select } from "@/components/ui/input";
+import { errorData } from "@/lib/errors";
 import { countWords, plural } from "@/lib/history-words";
 import { useTRPC } from "@/lib/trpc";
 
@@ -110,6 +111,9 @@ export function RollbackDialog({ to, open, onOpenChange }: { to: number; open: b
             <p className="text-sm">The current revision {latest} has the same configuration as revision {to}: there is nothing to roll back.</p>
           ) : null}
           {rollback.isError ? <ErrorNote error={rollback.error} /> : null}
+          {rollback.isError && errorData(rollback.error).code === "CONFLICT" ? (
+            <p className="text-sm">Nothing was rolled back. What changes above is now compared with the latest revision{latest !== undefined ? ` (${latest})` : ""}: check it and roll back again.</p>
+          ) : null}
           <div className="flex justify-end gap-2 pt-1">
             <Button type="button" variant="secondary" onClick={() => onOpenChange(false)}>
               Cancel
