@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { ConfigError, configForNode, parseNftlbJson, toNftlb, type Config } from "@switchyard/core";
+import { configForNode, formatIssue, toNftlb } from "@switchyard/core";
 import { migrate, openDatabase, ROLES, type Database, type Role } from "@switchyard/db";
 import { TRPCError } from "@trpc/server";
-import { commitChange } from "../config/commit.ts";
 import { configOfSnapshot } from "../config/store.ts";
-import { describeError } from "../errors.ts";
+import { ChangeRefused, describeError } from "../errors.ts";
 import { Deployer } from "../deploy/deployer.ts";
 import { nodeLabels } from "../deploy/render.ts";
 import { serveControlPlane } from "../http/server.ts";
@@ -188,19 +187,17 @@ async function run(argv: string[]): Promise<number> {
       }
       case "import": {
         if (sub === undefined) throw new Usage("switchyard import FILE");
-        let config: Config;
+        let outcome: { revision: number; changed: boolean; farms: number };
         try {
-          config = parseNftlbJson(readFileSync(sub, "utf8"));
+          outcome = await api.revisions.import({ config: readFileSync(sub, "utf8"), message: values.message ?? `import of ${sub}` });
         } catch (error) {
-          if (error instanceof ConfigError) {
-            process.stderr.write(`switchyard: ${sub} was not imported; nothing was written:\n${error.message.replace(/^/gm, "  ")}\n`);
+          if (error instanceof TRPCError && error.cause instanceof ChangeRefused && error.cause.issues.length > 0) {
+            process.stderr.write(`switchyard: ${sub} was not imported; nothing was written:\n${error.cause.issues.map((i) => `  ${formatIssue(i)}`).join("\n")}\n`);
             return 1;
           }
           throw error;
         }
-        const actor = { id: null, name: `cli:${userInfo().username}`, role: "admin" as const };
-        const outcome = await commitChange(db, actor, { action: "config.import", kind: "import", message: values.message ?? `import of ${sub}` }, () => config);
-        out(outcome.changed ? `imported ${config.farms.length} farm(s) as revision ${outcome.revision}\n` : `nothing to import: revision ${outcome.revision} holds the same config\n`);
+        out(outcome.changed ? `imported ${outcome.farms} farm(s) as revision ${outcome.revision}\n` : `nothing to import: revision ${outcome.revision} holds the same config\n`);
         if (outcome.changed) await deployer.deployLatest();
         return 0;
       }

@@ -45,4 +45,19 @@ export const auditRouter = router({
         select: { id: true, actorName: true, action: true, entityType: true, entityName: true, before: true, after: true, revisionNumber: true, createdAt: true },
       }),
     ),
+
+  /** The actors, actions and entity types the log holds: what the dashboard's filters offer. */
+  filters: viewerProcedure
+    .meta({ openapi: { method: "GET", path: "/audit/filters", tags: ["audit"], summary: "The actors, actions and entity types in the audit log" } })
+    .input(z.void())
+    .output(z.object({ actors: z.array(z.string()), actions: z.array(z.string()), entityTypes: z.array(z.string()) }))
+    .query(async ({ ctx }) => {
+      // GROUP BY in SQL, not Prisma's distinct (which reads every row into the process).
+      const [actors, actions, entityTypes] = await Promise.all([
+        ctx.db.auditEvent.groupBy({ by: ["actorName"], orderBy: { actorName: "asc" } }),
+        ctx.db.auditEvent.groupBy({ by: ["action"], orderBy: { action: "asc" } }),
+        ctx.db.auditEvent.groupBy({ by: ["entityType"], orderBy: { entityType: "asc" } }),
+      ]);
+      return { actors: actors.map((r) => r.actorName), actions: actions.map((r) => r.action), entityTypes: entityTypes.map((r) => r.entityType) };
+    }),
 });
