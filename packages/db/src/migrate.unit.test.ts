@@ -183,7 +183,7 @@ PRAGMA defer_foreign_keys=OFF;
       INSERT INTO Backend (farmId, name, config, position) VALUES (1, 'b1', '{}', 0), (1, 'b2', '{}', 1);
       INSERT INTO Deployment (revisionNumber, nodeId, status) VALUES (1, 1, 'applied');`);
     db.close();
-    expect(await migrate(file)).toEqual({ applied: ["0003_node_placement"] });
+    expect((await migrate(file)).applied[0]).toBe("0003_node_placement");
     expect(query<{ name: string }>(file, "SELECT name FROM Backend ORDER BY position").map((row) => row.name)).toEqual(["b1", "b2"]);
     expect(query(file, "SELECT status FROM Deployment")).toEqual([{ status: "applied" }]);
     expect(query(file, "SELECT name, desiredRevision, desiredHash FROM Node")).toEqual([{ name: "lb1", desiredRevision: null, desiredHash: null }]);

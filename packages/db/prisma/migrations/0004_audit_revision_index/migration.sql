@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "AuditEvent_revisionNumber_entityType_idx" ON "AuditEvent"("revisionNumber", "entityType");
