@@ -18,3 +18,4 @@ export * from "./wire/ruleset-request.ts";
 export * from "./wire/host-facts.ts";
 export * from "./model/farm-index.ts";
 export * from "./ruleset/farm-delta.ts";
+export * from "./ruleset/changed-parts.ts";
