@@ -18,8 +18,19 @@ import type { Prisma } from "@switchyard/db";
 export type Tx = Prisma.TransactionClient;
 
 export async function loadConfig(tx: Tx): Promise<Config> {
-  const rows = await tx.farm.findMany({ orderBy: { id: "asc" }, include: { backends: { orderBy: { position: "asc" } } } });
-  const farms = rows.map((row) => ({ ...(JSON.parse(row.config) as object), backends: row.backends.map((b) => JSON.parse(b.config) as object) }));
+  // Backends in a query of their own, not as a relation of the farms: Prisma 7 loads an ordered
+  // relation with one bound parameter per farm, which SQLite refuses from about 1,000 farms on.
+  const [rows, backendRows] = await Promise.all([
+    tx.farm.findMany({ orderBy: { id: "asc" }, select: { id: true, config: true } }),
+    tx.backend.findMany({ orderBy: [{ farmId: "asc" }, { position: "asc" }], select: { farmId: true, config: true } }),
+  ]);
+  const backends = new Map<number, object[]>();
+  for (const b of backendRows) {
+    let list = backends.get(b.farmId);
+    if (list === undefined) backends.set(b.farmId, (list = []));
+    list.push(JSON.parse(b.config) as object);
+  }
+  const farms = rows.map((row) => ({ ...(JSON.parse(row.config) as object), backends: backends.get(row.id) ?? [] }));
   const parsed = safeParseConfig({ farms });
   // The database only ever receives configs that passed this same check.
   if (!parsed.ok) throw new Error(`the stored config is invalid: ${parsed.issues.map((i) => `${i.farm ?? ""} ${i.field}: ${i.message}`).join("; ")}`);
