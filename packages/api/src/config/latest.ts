@@ -1,0 +1,95 @@
+import type { Config, IrRuleset, NftlbConfig } from "@switchyard/core";
+import type { Database } from "@switchyard/db";
+import { nodeIr } from "../deploy/render.ts";
+import { configOfSnapshot } from "./store.ts";
+import { summarizeFarms, type FarmSummary } from "./farm-summaries.ts";
+
+// The latest revision's config, kept in memory per database until the latest revision number
+// changes. Reading it from the farm tables costs 1-2.5 s at 10,000 farms (loadConfig checks
+// every farm with core's schemas); the farms page asks for it on every keystroke. Revision N's
+// snapshot is the config at N (commitChange writes both in one transaction), so the number is
+// a complete cache key, and one cheap query per request tells whether the copy is still good.
+
+export class LatestConfig {
+  #nftlb: NftlbConfig | undefined;
+  #config: Config | undefined;
+  #summaries: FarmSummary[] | undefined;
+  #sorted = new Map<string, FarmSummary[]>();
+  #rendered = new Map<string, IrRuleset>();
+
+  constructor(
+    /** 0 before the first revision (the empty config). */
+    readonly revision: number,
+    private snapshot: string | null,
+  ) {}
+
+  /** The config in nftlb's form, as the revision stores it (every value a string, defaults spelled out). */
+  get nftlb(): NftlbConfig {
+    if (this.#nftlb === undefined) {
+      this.#nftlb = this.snapshot === null ? { farms: [] } : (JSON.parse(this.snapshot) as NftlbConfig);
+    }
+    return this.#nftlb;
+  }
+
+  /** The parsed model (core's schemas run once per revision, not per request). */
+  get config(): Config {
+    if (this.#config === undefined) {
+      this.#config = this.snapshot === null ? { farms: [] } : configOfSnapshot(this.snapshot);
+      // Both forms are built now; the text is no longer needed (5 MB at 10,000 farms).
+      void this.nftlb;
+      this.snapshot = null;
+    }
+    return this.#config;
+  }
+
+  /** One row per farm, in the order farms were created. */
+  get summaries(): FarmSummary[] {
+    this.#summaries ??= summarizeFarms(this.nftlb.farms);
+    return this.#summaries;
+  }
+
+  /** The summaries in an order, sorted once per revision and order. */
+  sorted(order: string, sort: (rows: FarmSummary[]) => FarmSummary[]): FarmSummary[] {
+    let rows = this.#sorted.get(order);
+    if (rows === undefined) this.#sorted.set(order, (rows = sort([...this.summaries])));
+    return rows;
+  }
+
+  /** A node's IR of this config (by the node's facts as stored); a few kept, the fleet's nodes mostly share facts. */
+  ir(factsJson: string | null): IrRuleset {
+    const key = factsJson ?? "";
+    let ir = this.#rendered.get(key);
+    if (ir === undefined) {
+      ir = nodeIr(this.config, factsJson);
+      if (this.#rendered.size >= 4) this.#rendered.clear();
+      this.#rendered.set(key, ir);
+    }
+    return ir;
+  }
+}
+
+const cache = new WeakMap<Database, Promise<LatestConfig>>();
+
+export async function latestRevision(db: Database): Promise<number> {
+  return (await db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } }))?.number ?? 0;
+}
+
+/** The latest revision's config: from memory while no revision came after it. */
+export async function latestConfig(db: Database): Promise<LatestConfig> {
+  const revision = await latestRevision(db);
+  const cached = cache.get(db);
+  if (cached !== undefined) {
+    const entry = await cached.catch(() => null);
+    if (entry !== null && entry.revision === revision) return entry;
+  }
+  const loading = (async () => {
+    if (revision === 0) return new LatestConfig(0, null);
+    const row = await db.revision.findUnique({ where: { number: revision }, select: { snapshot: true } });
+    if (row === null) throw new Error(`revision ${revision} disappeared while it was being read`);
+    return new LatestConfig(revision, row.snapshot);
+  })();
+  // Concurrent requests of one revision share one read; a newer revision replaces it.
+  const current = cache.get(db);
+  if (current === cached) cache.set(db, loading);
+  return loading;
+}
