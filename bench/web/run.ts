@@ -119,12 +119,16 @@ async function main(): Promise<void> {
   console.log("interactive: navigation start → first row and an editable search box, fresh browser context (nothing cached but the session cookie).");
   console.log("search: the query's input event → the table shows exactly that farm (100 ms typing debounce included).");
 
-  console.log(`\nJavaScript the browser fetches per page (${big.farms.toLocaleString("en")} farms; raw, and gzip of each script)`);
+  console.log(`\nJavaScript the browser fetches per page (${big.farms.toLocaleString("en")} farms): by the load event, and after it (route prefetches for links in view); raw and gzip`);
   console.log(
     table(
-      ["page", "scripts", "raw", "gzip"],
-      scripts.map((s) => (s.missing ? [s.path, "-", "(no such page in this build)", ""] : [s.path, String(s.scripts), kb(s.raw), kb(s.gzip)])),
-      [false, true, true, true],
+      ["page", "scripts", "raw", "gzip", "later scripts", "later raw", "later gzip"],
+      scripts.map((s) =>
+        s.missing
+          ? [s.path, "-", "(no such page", "in this build)", "", "", ""]
+          : [s.path, String(s.scripts), kb(s.raw), kb(s.gzip), String(s.later.scripts), kb(s.later.raw), kb(s.later.gzip)],
+      ),
+      [false, true, true, true, true, true, true],
     ),
   );
   console.log(`\n(${ms(performance.now() - started)} in all)`);

@@ -73,40 +73,46 @@ export async function openFarms(context: BrowserContext, url: string): Promise<P
 
 export interface ScriptBytes {
   path: string;
+  /** The scripts that arrived by the page's load event (what the page itself needs)… */
   scripts: number;
   raw: number;
   gzip: number;
+  /** …and those after it (route prefetches for the links in view, chunks loaded on demand). */
+  later: { scripts: number; raw: number; gzip: number };
   /** The page answered 404 (a page this checkout does not have). */
   missing: boolean;
 }
 
-/** How long no script may arrive before a page counts as loaded (polling and prefetches keep "networkidle" from coming). */
+/** How long no script may arrive before a page counts as done (polling and prefetches keep "networkidle" from coming). */
 const QUIET_MS = 1_500;
 
-/** The JavaScript a page makes the browser fetch (every script response until none came for a while), raw and gzipped. */
+const sizes = (buffers: readonly Buffer[]) => ({
+  scripts: buffers.length,
+  raw: buffers.reduce((n, b) => n + b.length, 0),
+  gzip: buffers.reduce((n, b) => n + gzipSync(b).length, 0),
+});
+
+/** The JavaScript a page makes the browser fetch, raw and gzipped (each script at gzip's default level), by its load event and after. */
 export async function scriptBytes(browser: Browser, url: string, session: Session, path: string): Promise<ScriptBytes> {
   const context = await browser.newContext({ storageState: session });
   try {
     const page = await context.newPage();
-    const bodies = new Map<string, Promise<Buffer | null>>();
+    const bodies = new Map<string, { late: boolean; body: Promise<Buffer | null> }>();
+    let loaded = false;
     let last = performance.now();
     page.on("response", (response) => {
       if (response.request().resourceType() !== "script" || bodies.has(response.url())) return;
       last = performance.now();
       // A prefetch the router aborted has no body: it was not sent.
-      bodies.set(response.url(), response.body().catch(() => null));
+      bodies.set(response.url(), { late: loaded, body: response.body().catch(() => null) });
     });
     const answer = await page.goto(`${url}${path}`, { waitUntil: "load" });
+    loaded = true;
     const deadline = performance.now() + 15_000;
     while (performance.now() - last < QUIET_MS && performance.now() < deadline) await page.waitForTimeout(100);
-    const buffers = (await Promise.all(bodies.values())).filter((b): b is Buffer => b !== null);
-    return {
-      path,
-      scripts: buffers.length,
-      raw: buffers.reduce((n, b) => n + b.length, 0),
-      gzip: buffers.reduce((n, b) => n + gzipSync(b).length, 0),
-      missing: answer?.status() === 404,
-    };
+    const settled = await Promise.all([...bodies.values()].map(async ({ late, body }) => ({ late, body: await body })));
+    const kept = (late: boolean) => settled.filter((s) => s.late === late && s.body !== null).map((s) => s.body as Buffer);
+    return { path, ...sizes(kept(false)), later: sizes(kept(true)), missing: answer?.status() === 404 };
   } finally {
     await context.close();
   }

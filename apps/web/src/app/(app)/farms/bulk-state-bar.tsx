@@ -1,5 +1,5 @@
 "use client";
-import type { State } from "@switchyard/core/schemas";
+import type { State } from "@switchyard/core/enums";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";

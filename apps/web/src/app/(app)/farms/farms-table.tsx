@@ -1,5 +1,5 @@
 "use client";
-import { MODES, PROTOCOLS, STATES } from "@switchyard/core/schemas";
+import { MODES, PROTOCOLS, STATES } from "@switchyard/core/enums";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";

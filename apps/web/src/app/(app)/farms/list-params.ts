@@ -1,6 +1,6 @@
 "use client";
 import type { AppRouter } from "@switchyard/api";
-import { MODES, PROTOCOLS, STATES } from "@switchyard/core/schemas";
+import { MODES, PROTOCOLS, STATES } from "@switchyard/core/enums";
 import type { inferRouterInputs } from "@trpc/server";
 import { usePathname, useSearchParams } from "next/navigation";
 import { useCallback, useMemo } from "react";

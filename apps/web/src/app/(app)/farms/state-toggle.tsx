@@ -1,5 +1,5 @@
 "use client";
-import { STATES, type State } from "@switchyard/core/schemas";
+import { STATES, type State } from "@switchyard/core/enums";
 import { ToggleGroup } from "radix-ui";
 import { cn } from "@/lib/cn";
 
