@@ -20,8 +20,10 @@ export interface FarmPreview {
   before: string;
   after: string;
   diff: string;
-  /** Why the change would be refused; then before, after and diff are empty. */
+  /** Why the change would be refused, or why the node could not run it; then before, after and diff are empty. */
   issues: ConfigIssue[];
+  /** Whether saving would be refused (else the issues are the node's: a dsr farm whose MACs its facts lack). */
+  refused: boolean;
 }
 
 function refusal(error: unknown): ConfigIssue[] {
@@ -35,18 +37,26 @@ function refusal(error: unknown): ConfigIssue[] {
 export async function previewFarm(db: Database, name: string | undefined, farm: Record<string, unknown>): Promise<FarmPreview> {
   const [latest, node] = await Promise.all([latestConfig(db), db.node.findFirst({ orderBy: { id: "asc" }, select: { name: true, facts: true } })]);
   const empty = { node: node?.name ?? null, revision: latest.revision, before: "", after: "", diff: "" };
+  let next: Config;
+  try {
+    next = name === undefined ? createFarm(latest.config, farm) : replaceWholeFarm(latest.config, name, farm);
+  } catch (error) {
+    return { ...empty, issues: refusal(error), refused: true };
+  }
   let parts;
   try {
-    const next: Config = name === undefined ? createFarm(latest.config, farm) : replaceWholeFarm(latest.config, name, farm);
     // Rendering refuses what a node cannot run (a dsr farm whose MACs the node's facts lack).
     parts = changedParts(latest.ir(node?.facts ?? null), nodeIr(next, node?.facts ?? null));
   } catch (error) {
-    return { ...empty, issues: refusal(error) };
+    return { ...empty, issues: refusal(error), refused: false };
   }
-  const before = renderRuleset(parts.before);
-  const afterText = renderRuleset(parts.after);
+  // A table kept only as the frame of its changes renders with an empty line inside; without
+  // it, a diff does not show that line going away.
+  const render = (ir: typeof parts.before) => renderRuleset(ir).replaceAll("{\n\n}", "{\n}");
+  const before = render(parts.before);
+  const afterText = render(parts.after);
   const label = node?.name ?? "no node";
   // Without jsdiff's "=====" banner line: the diff starts at its ---/+++ header.
   const diff = before === afterText ? "" : createTwoFilesPatch(`${label} @ revision ${latest.revision}`, `${label} with this change`, before, afterText, undefined, undefined, { context: 3 }).replace(/^=+\n/, "");
-  return { ...empty, before, after: afterText, diff, issues: [] };
+  return { ...empty, before, after: afterText, diff, issues: [], refused: false };
 }

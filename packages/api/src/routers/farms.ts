@@ -70,13 +70,15 @@ export const farmsRouter = router({
 
   /**
    * What saving `farm` (a new one, or the one called `name`) would do to a node's nft ruleset:
-   * the parts that change, before and after, and their diff; or why it would be refused.
-   * Rendered with the first node's facts (none without nodes).
+   * the parts that change, before and after, and their diff; or why it would be refused
+   * (refused) or why the node could not run it.
+   * Rendered with the first node's facts (none without nodes). A mutation only so that it travels
+   * in a POST body: a farm of many backends does not fit in a URL. It writes nothing.
    */
   preview: viewerProcedure
     .input(z.object({ name: farmName.optional(), farm: attributes }))
-    .output(z.object({ node: z.string().nullable(), revision: z.number().int(), before: z.string(), after: z.string(), diff: z.string(), issues: z.array(configIssue) }))
-    .query(async ({ ctx, input }) => {
+    .output(z.object({ node: z.string().nullable(), revision: z.number().int(), before: z.string(), after: z.string(), diff: z.string(), issues: z.array(configIssue), refused: z.boolean() }))
+    .mutation(async ({ ctx, input }) => {
     const preview = await previewFarm(ctx.db, input.name, input.farm);
     return { ...preview, issues: preview.issues.map(({ farm, backend, field, message }) => ({ ...(farm !== undefined ? { farm } : {}), ...(backend !== undefined ? { backend } : {}), field, message })) };
   }),
