@@ -6,7 +6,7 @@ import { Input } from "@/components/ui/input";
 import type { BackendRow } from "./farm-form";
 import { StateToggle } from "./state-toggle";
 
-type Editable = Exclude<keyof BackendRow, "key" | "saved" | "state">;
+type Editable = Exclude<keyof BackendRow, "key" | "saved" | "state" | "other">;
 
 /**
  * The farm's backends as rows of inputs, each labelled for its row ("Backend 2 address"), the

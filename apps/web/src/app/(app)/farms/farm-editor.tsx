@@ -72,6 +72,9 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
   const [notice, setNotice] = useState<string | null>(null);
   const [previewOf, setPreviewOf] = useState<{ name?: string; farm: Record<string, unknown> } | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
+  /** The form as last sent to be saved, and as last sent to be previewed (issues are placed by its rows). */
+  const sentForm = useRef<FarmForm | null>(null);
+  const previewedForm = useRef<FarmForm | null>(null);
 
   // A farm just created arrives here with ?created=REVISION: say so once, then drop it from the URL.
   useEffect(() => {
@@ -120,8 +123,16 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
   const replace = useMutation(
     trpc.farms.replace.mutationOptions({
       onSuccess: (result) => {
-        setSaved(form);
-        setBase(result.revision);
+        // What was sent is what the server holds; its rows are saved backends now, under the
+        // names they were saved with (edits made while it was saving stay unsaved).
+        const sent = sentForm.current ?? form;
+        const stored = { ...sent, backends: sent.backends.map((r) => ({ ...r, saved: r.name.trim() })) };
+        const savedName = new Map(stored.backends.map((r) => [r.key, r.saved]));
+        setSaved(stored);
+        setForm((f) => ({ ...f, backends: f.backends.map((r) => (savedName.has(r.key) ? { ...r, saved: savedName.get(r.key) ?? null } : r)) }));
+        // Only a revision this change made is known to hold this farm as the form has it (an
+        // unchanged answer names the latest revision, which may hold someone else's change).
+        if (result.changed) setBase(result.revision);
         setMessage("");
         setNotice(result.changed ? `Saved as revision ${result.revision}; deploying to the nodes.` : "Nothing to save: the farm is as stored.");
         void invalidate();
@@ -133,15 +144,15 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
   const toggle = useMutation(trpc.backends.setState.mutationOptions({ onSettled: () => void invalidate() }));
   const [toggling, setToggling] = useState<number | null>(null);
 
-  const preview = useQuery({ ...trpc.farms.preview.queryOptions(previewOf ?? { farm: {} }), enabled: previewOf !== null, staleTime: Infinity });
-  useEffect(() => {
-    if (preview.data !== undefined && preview.data.issues.length > 0) {
-      setServerErrors(placeIssues(preview.data.issues, form));
-      focusFirstInvalid();
-    }
-    // Only a new answer places its issues; the form changing afterwards must not re-place them.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [preview.data]);
+  const preview = useMutation(
+    trpc.farms.preview.mutationOptions({
+      onSuccess: (answer) => {
+        if (answer.issues.length === 0) return;
+        setServerErrors(placeIssues(answer.issues, previewedForm.current ?? form));
+        focusFirstInvalid();
+      },
+    }),
+  );
 
   const checked = (): boolean => {
     setSubmitted(true);
@@ -153,6 +164,7 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (readOnly || !checked()) return;
+    sentForm.current = form;
     const why = message.trim() === "" ? {} : { message: message.trim() };
     if (isNew) create.mutate({ farm: raw, ...why });
     else replace.mutate({ name, farm: raw, ...(base !== undefined ? { baseRevision: base } : {}), ...why });
@@ -160,7 +172,10 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
   const runPreview = () => {
     if (!checked()) return;
     setServerErrors({});
-    setPreviewOf({ ...(name !== undefined ? { name } : {}), farm: raw });
+    previewedForm.current = form;
+    const input = { ...(name !== undefined ? { name } : {}), farm: raw };
+    setPreviewOf(input);
+    preview.mutate(input);
   };
 
   /** A saved backend's toggle saves at once (one revision); a row not saved yet only changes the form. */
@@ -180,7 +195,7 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
         onSuccess: (result) => {
           setBackends(apply);
           setSaved((s) => ({ ...s, backends: s.backends.map((r) => (r.saved === backend.saved ? { ...r, state } : r)) }));
-          setBase(result.revision);
+          if (result.changed) setBase(result.revision);
           setNotice(result.changed ? `Backend ${backend.saved} set ${state} as revision ${result.revision}; deploying to the nodes.` : `Backend ${backend.saved} was ${state} already.`);
         },
         onSettled: () => setToggling(null),
@@ -303,6 +318,20 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
         </div>
       </Card>
 
+      {Object.keys(form.other).length > 0 ? (
+        <Card title="Other attributes">
+          <p className="mb-2 text-xs text-zinc-500">Not edited here; saving keeps them as they are.</p>
+          <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 font-mono text-xs">
+            {Object.entries(form.other).map(([key, value]) => (
+              <div key={key} className="contents">
+                <dt className="text-zinc-600 dark:text-zinc-400">{key}</dt>
+                <dd>{typeof value === "string" ? value : JSON.stringify(value)}</dd>
+              </div>
+            ))}
+          </dl>
+        </Card>
+      ) : null}
+
       <Card
         title={`Backends (${form.backends.length})`}
         actions={readOnly ? undefined : <Button type="button" variant="secondary" size="sm" onClick={() => setBackends((rows) => [...rows, emptyBackend(rows)])}>Add backend</Button>}
@@ -337,8 +366,8 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
                 <Input value={message} onChange={(e) => setMessage(e.target.value)} maxLength={1000} />
               </Field>
             </div>
-            <Button type="button" variant="secondary" onClick={runPreview} disabled={preview.isFetching}>
-              {preview.isFetching ? "Rendering…" : "Preview"}
+            <Button type="button" variant="secondary" onClick={runPreview} disabled={preview.isPending}>
+              {preview.isPending ? "Rendering…" : "Preview"}
             </Button>
             <Button type="submit" disabled={save.isPending || !dirty}>
               {save.isPending ? "Saving…" : isNew ? "Save" : dirty ? "Save" : "Saved"}
@@ -355,7 +384,7 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
         </div>
       )}
 
-      {previewOf !== null ? <RulesetPreview preview={preview.data} stale={previewStale} loading={preview.isFetching} /> : null}
+      {previewOf !== null ? <RulesetPreview preview={preview.data} stale={previewStale} loading={preview.isPending} /> : null}
       {preview.isError ? <ErrorNote error={preview.error} /> : null}
     </form>
   );

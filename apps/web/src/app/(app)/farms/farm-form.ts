@@ -16,6 +16,8 @@ export interface BackendRow {
   priority: string;
   state: State;
   etherAddr: string;
+  /** Attributes this form does not edit, kept as they were (an attribute added to the model after this form). */
+  other: Record<string, unknown>;
 }
 
 export interface FarmForm {
@@ -34,6 +36,8 @@ export interface FarmForm {
   oface: string;
   etherAddr: string;
   backends: BackendRow[];
+  /** Attributes this form does not edit, kept as they were. */
+  other: Record<string, unknown>;
 }
 
 let nextKey = 1;
@@ -42,7 +46,7 @@ export function emptyBackend(rows: readonly BackendRow[]): BackendRow {
   const taken = new Set(rows.map((r) => r.name));
   let n = rows.length + 1;
   while (taken.has(`b${n}`)) n++;
-  return { key: nextKey++, saved: null, name: `b${n}`, ipAddr: "", port: "", weight: "1", priority: "1", state: "up", etherAddr: "" };
+  return { key: nextKey++, saved: null, name: `b${n}`, ipAddr: "", port: "", weight: "1", priority: "1", state: "up", etherAddr: "", other: {} };
 }
 
 /** A new farm: the model's defaults (FarmSchema's), no backends yet. */
@@ -63,8 +67,14 @@ export function emptyFarm(): FarmForm {
     oface: "",
     etherAddr: "",
     backends: [],
+    other: {},
   };
 }
+
+const FARM_ATTRIBUTES = ["name", "family", "virtual-addr", "virtual-addr6", "virtual-ports", "protocol", "mode", "scheduler", "sched-param", "priority", "state", "iface", "oface", "ether-addr", "backends"];
+const BACKEND_ATTRIBUTES = ["name", "ip-addr", "port", "weight", "priority", "state", "ether-addr"];
+
+const others = (object: Record<string, unknown>, known: readonly string[]) => Object.fromEntries(Object.entries(object).filter(([key]) => !known.includes(key)));
 
 const str = (value: unknown, fallback = ""): string => (typeof value === "string" ? value : typeof value === "number" ? String(value) : fallback);
 
@@ -97,7 +107,9 @@ export function formOf(farm: Record<string, unknown>): FarmForm {
       priority: str(b.priority, "1"),
       state: str(b.state, "up") as State,
       etherAddr: str(b["ether-addr"]),
+      other: others(b, BACKEND_ATTRIBUTES),
     })),
+    other: others(farm, FARM_ATTRIBUTES),
   };
 }
 
@@ -105,6 +117,7 @@ export function formOf(farm: Record<string, unknown>): FarmForm {
 export function nftlbOf(form: FarmForm): Record<string, unknown> {
   const optional = (key: string, value: string) => (value.trim() === "" ? {} : { [key]: value.trim() });
   return {
+    ...form.other,
     name: form.name.trim(),
     family: form.family,
     "virtual-addr": form.virtualAddr.trim(),
@@ -120,6 +133,7 @@ export function nftlbOf(form: FarmForm): Record<string, unknown> {
     ...optional("oface", form.oface),
     ...optional("ether-addr", form.etherAddr),
     backends: form.backends.map((b) => ({
+      ...b.other,
       name: b.name.trim(),
       "ip-addr": b.ipAddr.trim(),
       port: b.port.trim(),
@@ -156,8 +170,8 @@ export function placeIssues(issues: readonly ConfigIssue[], form: FarmForm): Fie
   return out;
 }
 
-const FARM_FIELDS = new Set(["name", "family", "virtual-addr", "virtual-addr6", "virtual-ports", "protocol", "mode", "scheduler", "sched-param", "priority", "state", "iface", "oface", "ether-addr", "backends"]);
-const BACKEND_FIELDS = new Set(["name", "ip-addr", "port", "weight", "priority", "state", "ether-addr"]);
+const FARM_FIELDS = new Set(FARM_ATTRIBUTES);
+const BACKEND_FIELDS = new Set(BACKEND_ATTRIBUTES);
 
 function rowOf(issue: ConfigIssue, rows: readonly BackendRow[]): number {
   const numbered = /^#(\d+)$/.exec(issue.backend ?? "");

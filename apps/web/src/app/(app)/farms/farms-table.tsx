@@ -50,6 +50,11 @@ export function FarmsTable() {
   const data = page.data;
   const rows = data?.rows ?? [];
   const pages = data === undefined ? 1 : Math.max(1, Math.ceil(data.total / params.size));
+  // Past the last page (fewer farms match than when the URL was made): show the last one.
+  const pastEnd = data !== undefined && !page.isPlaceholderData && params.page > pages;
+  useEffect(() => {
+    if (pastEnd) setParams({ page: pages });
+  }, [pastEnd, pages, setParams]);
   const first = data === undefined || data.total === 0 ? 0 : data.offset + 1;
   const last = data === undefined ? 0 : data.offset + rows.length;
 

@@ -43,7 +43,13 @@ export function RulesetPreview({ preview, stale, loading }: { preview: Preview |
             Rendered for {where} against revision {preview.revision}: only the chains, map elements and counters this change touches.
           </p>
           {preview.issues.length > 0 ? (
-            <p className="text-sm text-red-700 dark:text-red-400">The server refuses this change; the reasons are under the fields.</p>
+            <p className="text-sm text-red-700 dark:text-red-400">
+              {preview.refused
+                ? "Saving this would be refused; the reasons are under the fields."
+                : preview.node !== null
+                  ? `Node ${preview.node} could not run this (a deploy to it would fail); the reasons are under the fields.`
+                  : "This cannot be rendered without a node's facts (a dsr farm needs MAC addresses, which an enrolled node reports); the reasons are under the fields."}
+            </p>
           ) : preview.diff === "" ? (
             <p className="text-sm">This change leaves the ruleset as it is (a farm that is down or off has no rules on the nodes).</p>
           ) : (
