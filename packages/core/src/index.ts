@@ -20,3 +20,4 @@ export * from "./wire/host-facts.ts";
 export * from "./wire/agent-reports.ts";
 export * from "./model/farm-index.ts";
 export * from "./ruleset/farm-delta.ts";
+export * from "./ruleset/changed-parts.ts";

@@ -79,3 +79,38 @@ export function rolledBack(current: Config, target: Config, farm?: string): Conf
   if (!parsed.ok) throw invalid(parsed.issues);
   return parsed.config;
 }
+
+/**
+ * The whole farm as given (attributes and backends, in nftlb's form) in place of the one of that
+ * name. The name stays: it is part of the farm's chain and counter names on every node.
+ */
+export function replaceWholeFarm(current: Config, name: string, farm: Raw): Config {
+  const index = indexOf(current, name);
+  if (farm.name !== undefined && farm.name !== name) {
+    throw invalid([{ farm: name, field: "name", value: farm.name, message: "cannot be changed: create a farm of the new name and remove this one" }]);
+  }
+  const raw: Raw = {};
+  own(raw, "name", name);
+  for (const [key, value] of Object.entries(farm)) if (key !== "name") own(raw, key, value);
+  return replaceFarm(current, index, raw);
+}
+
+/** Farms put in one state: every name must exist, or nothing changes. */
+export function setFarmStates(current: Config, names: readonly string[], state: Config["farms"][number]["state"]): Config {
+  const index = new Map(current.farms.map((f, i) => [f.name, i]));
+  const missing = [...new Set(names)].filter((n) => !index.has(n));
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 5).map((n) => `"${n}"`).join(", ");
+    throw notFound(`no such farm: ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}; no state was changed`);
+  }
+  const updates: { index: number; raw: unknown }[] = [];
+  for (const name of new Set(names)) {
+    const i = index.get(name) as number;
+    const farm = current.farms[i] as Config["farms"][number];
+    if (farm.state !== state) updates.push({ index: i, raw: { ...farmToNftlb(farm), state } });
+  }
+  if (updates.length === 0) return current;
+  const parsed = safeReplaceFarms(current, updates);
+  if (!parsed.ok) throw invalid(parsed.issues);
+  return parsed.config;
+}

@@ -104,9 +104,9 @@ describe("the REST API at /api/v1", () => {
     const doc = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(["/farms", "/farms/{name}", "/farms/{farm}/backends", "/farms/{farm}/backends/{name}/state", "/revisions", "/revisions/{number}", "/revisions/{to}/diff", "/revisions/rollback", "/nodes", "/nodes/{name}/labels", "/deployments"]),
+      expect.arrayContaining(["/farms", "/farms/{name}", "/farms/states", "/farms/{farm}/backends", "/farms/{farm}/backends/{name}/state", "/revisions", "/revisions/{number}", "/revisions/{to}/diff", "/revisions/rollback", "/nodes", "/nodes/{name}/labels", "/deployments"]),
     );
-    expect(Object.keys(doc.paths["/farms/{name}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
+    expect(Object.keys(doc.paths["/farms/{name}"] ?? {}).sort()).toEqual(["delete", "get", "patch", "put"]);
   });
 
   it("changes farms with a Bearer token: created, state set, a stale change is 409 naming who, a bad address 400 with the field", async () => {

@@ -7,14 +7,11 @@ import { formatPorts, parsePorts, rangesOverlap } from "./ports.ts";
 // types (numbers as numbers, addresses in canonical text): import and export stay a
 // matter of types, never of renaming fields.
 
-export const FAMILIES = ["ipv4", "ipv6", "dual"] as const;
-export const MODES = ["snat", "dnat", "dsr"] as const;
+// The enumerations are in enums.ts (a page may list them without loading the schemas).
+import { FAMILIES, MODES, PROTOCOLS, SCHED_FIELDS, SCHEDULERS, STATES, type SchedField } from "./enums.ts";
+export * from "./enums.ts";
 /** nftlb modes that Switchyard does not implement yet. */
 const NFTLB_MODES_NOT_YET = ["stlsdnat", "local"] as const;
-export const PROTOCOLS = ["tcp", "udp", "sctp", "all"] as const;
-export const SCHEDULERS = ["weight", "rr", "hash", "symhash"] as const;
-export const SCHED_FIELDS = ["srcip", "dstip", "srcport", "dstport", "srcmac", "dstmac"] as const;
-export const STATES = ["up", "down", "off"] as const;
 
 export const MAX_WEIGHT = 10_000;
 export const MAX_PRIORITY = 1_000;
@@ -206,12 +203,6 @@ export type Farm = z.output<typeof FarmSchema>;
 export type Config = z.output<typeof ConfigSchema>;
 export type FarmInput = z.input<typeof FarmSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
-export type Family = (typeof FAMILIES)[number];
-export type Mode = (typeof MODES)[number];
-export type Protocol = (typeof PROTOCOLS)[number];
-export type Scheduler = (typeof SCHEDULERS)[number];
-export type SchedField = (typeof SCHED_FIELDS)[number];
-export type State = (typeof STATES)[number];
 
 type Ctx = z.RefinementCtx;
 

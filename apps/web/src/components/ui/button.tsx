@@ -4,9 +4,9 @@ import { cn } from "@/lib/cn";
 
 const VARIANTS = {
   primary: "bg-blue-600 text-white hover:bg-blue-700 disabled:bg-blue-600/50",
-  secondary: "border border-zinc-300 bg-white text-zinc-900 hover:bg-zinc-100 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800",
+  secondary: "border border-zinc-300 bg-white text-zinc-900 hover:bg-zinc-100 disabled:opacity-50 disabled:hover:bg-white dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100 dark:hover:bg-zinc-800 dark:disabled:hover:bg-zinc-900",
   danger: "bg-red-600 text-white hover:bg-red-700 disabled:bg-red-600/50",
-  ghost: "text-zinc-700 hover:bg-zinc-100 dark:text-zinc-300 dark:hover:bg-zinc-800",
+  ghost: "text-zinc-700 hover:bg-zinc-100 disabled:opacity-50 dark:text-zinc-300 dark:hover:bg-zinc-800",
 } as const;
 
 const SIZES = { sm: "h-7 px-2 text-xs", md: "h-9 px-3 text-sm" } as const;
