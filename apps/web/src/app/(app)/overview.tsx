@@ -15,7 +15,9 @@ export function Overview() {
   const trpc = useTRPC();
   const nodes = useQuery(trpc.nodes.list.queryOptions(undefined, { refetchInterval: 5_000 }));
   const deploys = useQuery(trpc.deployments.list.queryOptions({ limit: 10 }, { refetchInterval: 5_000 }));
-  const farms = useQuery(trpc.farms.list.queryOptions());
+  // Counts only: the whole config is megabytes at 10,000 farms.
+  const farms = useQuery(trpc.farms.page.queryOptions({ limit: 1 }, { refetchInterval: 10_000 }));
+  const degraded = useQuery(trpc.farms.page.queryOptions({ limit: 1, degraded: true }, { refetchInterval: 10_000 }));
   const status = useQuery(trpc.nodes.status.queryOptions(undefined, { refetchInterval: 15_000 }));
   const live = useDeploymentEvents();
 
@@ -29,11 +31,7 @@ export function Overview() {
   );
   const latest = latestRevision(nodes.data, deploys.data, live);
   const rollout = nodes.data !== undefined && deploys.data !== undefined ? rolloutOf(latest, nodes.data, deploys.data, live) : null;
-  const farmStates = new Map<string, number>();
-  for (const farm of farms.data?.farms ?? []) {
-    const state = String(farm.state ?? "up");
-    farmStates.set(state, (farmStates.get(state) ?? 0) + 1);
-  }
+  const farmStates = Object.entries(farms.data?.states ?? {}).filter(([, count]) => count > 0);
 
   return (
     <>
@@ -68,10 +66,13 @@ export function Overview() {
         <Card title="Farms" actions={<Link href="/farms" className="text-sm underline">All farms</Link>}>
           {farms.isError ? <ErrorNote error={farms.error} /> : (
             <div className="flex flex-wrap gap-4 text-sm">
-              <span><span className="text-2xl font-semibold">{farms.data?.farms.length ?? "…"}</span> farms</span>
-              {[...farmStates].map(([state, count]) => (
+              <span><span className="text-2xl font-semibold">{farms.data?.all ?? "…"}</span> farms</span>
+              {farmStates.map(([state, count]) => (
                 <span key={state} className="flex items-center gap-1.5"><StateBadge state={state} /> {count}</span>
               ))}
+              {degraded.data !== undefined && degraded.data.total > 0 ? (
+                <Link href="/farms?degraded=1" className="text-amber-800 underline dark:text-amber-300">{degraded.data.total} with a backend not up</Link>
+              ) : null}
             </div>
           )}
         </Card>
