@@ -9,7 +9,7 @@ test("sign-in leads to the overview, which lists both nodes of the fleet", async
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "wrong username or password" })).toBeVisible();
   await signIn(page, ADMIN);
-  await page.getByRole("link", { name: "Overview" }).click();
-  for (const node of fleet.nodes) await expect(page.getByText(node.name, { exact: true })).toBeVisible();
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Overview", exact: true }).click();
+  for (const node of fleet.nodes) await expect(page.getByRole("main").getByText(node.name, { exact: true }).first()).toBeVisible();
   await keepScreenshot(page, "overview");
 });

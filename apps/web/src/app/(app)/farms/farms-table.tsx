@@ -65,7 +65,7 @@ export function FarmsTable() {
         description={
           data === undefined ? undefined : (
             <>
-              {count(data.all)} farms at revision {data.revision}: {count(data.states.up)} up, {count(data.states.down)} down, {count(data.states.off)} off
+              {count(data.all)} farm{data.all === 1 ? "" : "s"} at revision {data.revision}: {count(data.states.up)} up, {count(data.states.down)} down, {count(data.states.off)} off
             </>
           )
         }
