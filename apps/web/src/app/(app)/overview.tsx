@@ -66,7 +66,7 @@ export function Overview() {
         <Card title="Farms" actions={<Link href="/farms" className="text-sm underline">All farms</Link>}>
           {farms.isError ? <ErrorNote error={farms.error} /> : (
             <div className="flex flex-wrap gap-4 text-sm">
-              <span><span className="text-2xl font-semibold">{farms.data?.all ?? "…"}</span> farms</span>
+              <span><span className="text-2xl font-semibold">{farms.data?.all ?? "…"}</span> farm{farms.data?.all === 1 ? "" : "s"}</span>
               {farmStates.map(([state, count]) => (
                 <span key={state} className="flex items-center gap-1.5"><StateBadge state={state} /> {count}</span>
               ))}
