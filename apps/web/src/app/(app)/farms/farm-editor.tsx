@@ -318,6 +318,12 @@ function EditorForm({ name, initial, baseRevision, updatedRevision, onReload }: 
         </div>
       </Card>
 
+      <Card title="Placement">
+        <Field label="Node labels" error={error("x-placement")} hint="The labels a node needs to get this farm, e.g. role=edge,zone=a (every one must match); empty: every node.">
+          <Input value={form.placement} readOnly={readOnly} onChange={(e) => set("placement", "x-placement", e.target.value)} onBlur={() => touch("x-placement")} className="font-mono" placeholder="every node" autoComplete="off" spellCheck={false} />
+        </Field>
+      </Card>
+
       {Object.keys(form.other).length > 0 ? (
         <Card title="Other attributes">
           <p className="mb-2 text-xs text-zinc-500">Not edited here; saving keeps them as they are.</p>

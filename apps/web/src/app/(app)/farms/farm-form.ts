@@ -35,6 +35,8 @@ export interface FarmForm {
   iface: string;
   oface: string;
   etherAddr: string;
+  /** x-placement: the node labels a node needs to get this farm (empty: every node). */
+  placement: string;
   backends: BackendRow[];
   /** Attributes this form does not edit, kept as they were. */
   other: Record<string, unknown>;
@@ -66,12 +68,13 @@ export function emptyFarm(): FarmForm {
     iface: "",
     oface: "",
     etherAddr: "",
+    placement: "",
     backends: [],
     other: {},
   };
 }
 
-const FARM_ATTRIBUTES = ["name", "family", "virtual-addr", "virtual-addr6", "virtual-ports", "protocol", "mode", "scheduler", "sched-param", "priority", "state", "iface", "oface", "ether-addr", "backends"];
+const FARM_ATTRIBUTES = ["name", "family", "virtual-addr", "virtual-addr6", "virtual-ports", "protocol", "mode", "scheduler", "sched-param", "priority", "state", "iface", "oface", "ether-addr", "x-placement", "backends"];
 const BACKEND_ATTRIBUTES = ["name", "ip-addr", "port", "weight", "priority", "state", "ether-addr"];
 
 const others = (object: Record<string, unknown>, known: readonly string[]) => Object.fromEntries(Object.entries(object).filter(([key]) => !known.includes(key)));
@@ -97,6 +100,7 @@ export function formOf(farm: Record<string, unknown>): FarmForm {
     iface: str(farm.iface),
     oface: str(farm.oface),
     etherAddr: str(farm["ether-addr"]),
+    placement: str(farm["x-placement"]),
     backends: backends.map((b) => ({
       key: nextKey++,
       saved: str(b.name),
@@ -132,6 +136,7 @@ export function nftlbOf(form: FarmForm): Record<string, unknown> {
     ...optional("iface", form.iface),
     ...optional("oface", form.oface),
     ...optional("ether-addr", form.etherAddr),
+    ...optional("x-placement", form.placement),
     backends: form.backends.map((b) => ({
       ...b.other,
       name: b.name.trim(),
