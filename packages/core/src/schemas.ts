@@ -6,3 +6,4 @@ export * from "./model/config-diff.ts";
 export * from "./model/issues.ts";
 export * from "./model/ports.ts";
 export * from "./nftlb/codec.ts";
+export * from "./model/placement.ts";

@@ -5,6 +5,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ErrorNote } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { LabelsDialog } from "./labels-dialog";
 import { errorMessage } from "@/lib/errors";
 import { ago, exact } from "@/lib/format";
 import { useTRPC, type Outputs } from "@/lib/trpc";
@@ -43,6 +44,7 @@ export function NodeCard({ node, live, asked }: { node: NodeRow; live: LiveAnswe
   const queryClient = useQueryClient();
   const operator = useCan("operator");
   const admin = useCan("admin");
+  const [editingLabels, setEditingLabels] = useState(false);
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
   const [confirm, setConfirm] = useState<"repair" | "remove" | null>(null);
   const refresh = () => {
@@ -151,7 +153,7 @@ export function NodeCard({ node, live, asked }: { node: NodeRow; live: LiveAnswe
             {(drift?.drifted === true || node.drift) ? (
               <Button size="sm" variant="danger" onClick={() => setConfirm("repair")}>Repair {node.name}</Button>
             ) : null}
-            {node.desiredRevision !== null && (applied !== node.desiredRevision || node.lastError !== null) ? (
+            {node.desiredRevision !== null && ((!node.upToDate && applied !== node.desiredRevision) || node.lastError !== null) ? (
               <Button size="sm" onClick={() => retry.mutate({ node: node.name })} disabled={retry.isPending}>
                 {retry.isPending ? "Deploying…" : `Deploy revision ${node.desiredRevision} to ${node.name}`}
               </Button>
@@ -162,6 +164,11 @@ export function NodeCard({ node, live, asked }: { node: NodeRow; live: LiveAnswe
             <Button size="sm" variant="secondary" onClick={() => facts.mutate({ name: node.name })} disabled={facts.isPending}>
               {facts.isPending ? "Reading…" : "Refresh facts"}
             </Button>
+            {admin ? (
+              <Button size="sm" variant="secondary" onClick={() => setEditingLabels(true)}>
+                Edit labels
+              </Button>
+            ) : null}
             {admin ? (
               <Button size="sm" variant="ghost" className="ml-auto text-red-700 dark:text-red-400" onClick={() => setConfirm("remove")}>
                 Remove {node.name}
@@ -175,6 +182,7 @@ export function NodeCard({ node, live, asked }: { node: NodeRow; live: LiveAnswe
           ) : null}
         </div>
       </div>
+      {editingLabels ? <LabelsDialog node={node.name} labels={node.labels} open onOpenChange={setEditingLabels} /> : null}
       <ConfirmDialog
         open={confirm === "repair"}
         onOpenChange={(open) => {
