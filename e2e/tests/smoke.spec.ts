@@ -42,6 +42,8 @@ test("the other main screens open without errors (screenshots kept)", async ({ p
   ] as const) {
     await page.goto(`${fleet.url}${path}`);
     await expect(main.getByRole("heading", { level: 1 })).toContainText(heading);
+    // Whatever the page still loads (a node's rendered ruleset) is in the screenshot.
+    await expect(main.getByText(/^(Loading|Rendering)/)).toHaveCount(0);
     await expect(main.getByRole("alert").filter({ hasNotText: /^$/ })).toHaveCount(0);
     await keepScreenshot(page, shot);
   }
