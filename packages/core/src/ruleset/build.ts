@@ -165,36 +165,37 @@ interface ServiceParts {
   kinds: string;
   /** Where the service goes in its family's maps: one element per port or range, or one for all. */
   elements: readonly Element[];
-}
-
-/** What a farm puts into the IR, apart from dsr chains: made once per farm object. */
-interface FarmParts {
-  services: readonly ServiceParts[];
-  /** A NAT farm's named counters (see farmCounters), made on first use. */
+  /** The farm's next service (a dual farm's IPv6 address), or null. */
+  next: ServiceParts | null;
+  /** On a NAT farm's first service: the farm's named counters (see farmCounters), made on first use. */
   counters: readonly string[] | null;
 }
 
 /**
- * A farm's chains, elements and counters depend on the farm alone, so a farm object that did
- * not change (the agent keeps unchanged farms' objects from one config to the next) gets the
- * very same objects back: building 10,000 farms after a one-farm change redoes one, and the
- * delta planner can tell an unchanged chain by identity. One entry per farm, and the IR's
- * chains and element pairs are these very objects, not copies: at 10,000 farms the memo
- * costs little beyond the IR it would hold anyway. Frozen: IR objects are never mutated, and
- * a caller that edited a built IR in place would otherwise edit every later build.
+ * A farm's chains and elements depend on the farm alone, so a farm object that did not change
+ * (the agent keeps unchanged farms' objects from one config to the next) gets the very same
+ * objects back: building 10,000 farms after a one-farm change redoes one, and the delta
+ * planner can tell an unchanged chain by identity. One entry per farm (its first service, the
+ * others linked from it), and the IR's chains and element pairs are these very objects, not
+ * copies: at 10,000 farms the memo costs little beyond the IR it would hold anyway. Frozen:
+ * IR objects are never mutated, and a caller that edited a built IR in place would otherwise
+ * edit every later build.
  */
-const partsMemo = new WeakMap<Farm, FarmParts>();
+const partsMemo = new WeakMap<Farm, ServiceParts>();
 
-function partsOf(farm: Farm): FarmParts {
+/** The parts of a farm's services, first to last through `next`. */
+function partsOf(farm: Farm): ServiceParts {
   let parts = partsMemo.get(farm);
   if (parts === undefined) {
-    parts = { services: Object.freeze(splitServices(farm).map(serviceParts)), counters: null };
+    let next: ServiceParts | null = null;
+    for (const service of splitServices(farm).reverse()) next = serviceParts(service, next);
+    parts = next as ServiceParts;
     partsMemo.set(farm, parts);
   }
   return parts;
 }
 
-function serviceParts(service: Service): ServiceParts {
+function serviceParts(service: Service, next: ServiceParts | null): ServiceParts {
   const { farm, ip, vip } = service;
   const chainName = flat(`farm-${farm.name}-${ip}`);
   const verdict = flat(`goto ${chainName}`);
@@ -215,12 +216,13 @@ function serviceParts(service: Service): ServiceParts {
     }
   }
   const chain = farm.mode === "dsr" ? null : Object.freeze({ name: chainName, rules: Object.freeze(natChainRules(service)) as string[] });
-  return { ip, chainName, chain, kinds, elements: Object.freeze(exact(elements)) };
+  return { ip, chainName, chain, kinds, elements: Object.freeze(exact(elements)), next, counters: null };
 }
 
 /**
  * The named counters of a NAT farm: one per backend, whatever its state, so that a backend
- * that goes down and comes back keeps its count. Memoized per farm object, as its chains.
+ * that goes down and comes back keeps its count. Memoized per farm object, as its chains (a
+ * build of 10,000 farms then reuses 40,000 names, and the planner compares them by identity).
  */
 export function farmCounters(farm: Farm): readonly string[] {
   const parts = partsOf(farm);
@@ -282,7 +284,6 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
   const dsrByIface = new Map<string, { v4: ServiceMaps; v6: ServiceMaps; chains: IrChain[] }>();
 
   for (const farm of farms) {
-    const parts = partsOf(farm);
     if (farm.mode === "dsr") {
       const iface = farm.iface ?? "";
       let dev = dsrByIface.get(iface);
@@ -291,15 +292,15 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
         dsrByIface.set(iface, dev);
       }
       const services = splitServices(farm);
-      for (const [i, service] of parts.services.entries()) {
-        (service.ip === 4 ? dev.v4 : dev.v6).add(service);
-        dev.chains.push({ name: service.chainName, rules: dsrChainRules(services[i] as Service, facts, issues) });
+      for (let parts: ServiceParts | null = partsOf(farm), i = 0; parts !== null; parts = parts.next, i++) {
+        (parts.ip === 4 ? dev.v4 : dev.v6).add(parts);
+        dev.chains.push({ name: parts.chainName, rules: dsrChainRules(services[i] as Service, facts, issues) });
       }
     } else {
-      counters.push(...farmCounters(farm));
-      for (const service of parts.services) {
-        (service.ip === 4 ? nat4 : nat6).add(service);
-        natChains.push(service.chain as IrChain);
+      for (const counter of farmCounters(farm)) counters.push(counter);
+      for (let parts: ServiceParts | null = partsOf(farm); parts !== null; parts = parts.next) {
+        (parts.ip === 4 ? nat4 : nat6).add(parts);
+        natChains.push(parts.chain as IrChain);
       }
     }
   }
