@@ -35,7 +35,8 @@ interface Index {
   /** Where each name is: its position, or its positions ascending when farms share it (a duplicate). */
   names: Map<string, number | number[]>;
   dupNames: Set<string>;
-  groups: Map<string, Group>;
+  /** The farms of each service key: most keys have one farm, held as its member itself. */
+  groups: Map<string, Member | Group>;
   badGroups: Set<string>;
   /** The change that made `owner` from `from`, so that `from` can have the index back (a refused change). */
   undo: { from: Config; touched: readonly number[] } | null;
@@ -70,16 +71,21 @@ function setFirst(index: Index, key: string, group: Group, member: Member, first
   else index.badGroups.delete(key);
 }
 
+/** The group of a key that holds one member or more (one member alone never overlaps). */
+function groupOf(held: Member | Group): Group {
+  return "members" in held ? held : { members: [held], bad: 0 };
+}
+
 function addClaims(index: Index, farm: Farm, pos: number): void {
   claimKeysOf(farm).forEach(([addr, key], keyIdx) => {
     const member: Member = { pos, farm, keyIdx, addr, first: null };
-    let group = index.groups.get(key);
-    if (group === undefined) {
-      // Most keys have one farm: an array of one, not one grown from empty (room for 17).
-      group = { members: [member], bad: 0 };
-      index.groups.set(key, group);
+    const held = index.groups.get(key);
+    if (held === undefined) {
+      index.groups.set(key, member);
       return;
     }
+    const group = groupOf(held);
+    index.groups.set(key, group);
     const { members } = group;
     const at = lowerBound(members, pos);
     members.splice(at, 0, member);
@@ -95,8 +101,13 @@ function addClaims(index: Index, farm: Farm, pos: number): void {
 
 function removeClaims(index: Index, farm: Farm, pos: number): void {
   for (const [, key] of claimKeysOf(farm)) {
-    const group = index.groups.get(key);
-    if (group === undefined) continue;
+    const held = index.groups.get(key);
+    if (held === undefined) continue;
+    if (!("members" in held)) {
+      if (held.pos === pos) index.groups.delete(key);
+      continue;
+    }
+    const group = held;
     const { members } = group;
     const at = lowerBound(members, pos);
     const member = members[at];
@@ -109,6 +120,7 @@ function removeClaims(index: Index, farm: Farm, pos: number): void {
       if (later.first === member) setFirst(index, key, group, later, firstOverlap(members, j, later));
     }
     if (members.length === 0) index.groups.delete(key);
+    else if (members.length === 1 && group.bad === 0) index.groups.set(key, members[0] as Member);
   }
 }
 
@@ -239,7 +251,7 @@ export function farmsRemoved(from: Config, to: Config, removed: readonly number[
     if (typeof held === "number") index.names.set(name, held - below(held));
     else for (let i = 0; i < held.length; i++) held[i] = (held[i] as number) - below(held[i] as number);
   }
-  for (const group of index.groups.values()) for (const member of group.members) member.pos -= below(member.pos);
+  for (const held of index.groups.values()) for (const member of "members" in held ? held.members : [held]) member.pos -= below(member.pos);
   index.owner = to;
   index.undo = null;
   holders.set(to, index);
@@ -257,7 +269,10 @@ function issuesOf(index: Index): z.core.$ZodIssue[] {
   }
   dups.sort((a, b) => (a[0] as number) - (b[0] as number));
   const claims: Member[] = [];
-  for (const key of index.badGroups) for (const member of index.groups.get(key)?.members ?? []) if (member.first !== null) claims.push(member);
+  for (const key of index.badGroups) {
+    const held = index.groups.get(key);
+    for (const member of held !== undefined && "members" in held ? held.members : []) if (member.first !== null) claims.push(member);
+  }
   claims.sort((a, b) => a.pos - b.pos || a.keyIdx - b.keyIdx);
   return [
     ...dups.map(([pos, first]) => issue(pos as number, "name", duplicateNameMessage(first as number))),
