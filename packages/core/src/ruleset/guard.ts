@@ -100,9 +100,9 @@ const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toU
  * Checked texts and what was found. An agent checks the same statements over and over (every
  * deploy carries every farm's rules, and most are alike across farms), and the check is a
  * pure function of the text: the answer is kept. Kept for one IR to the next only: each
- * checkIr starts a new generation with what it meets (keyed by the new IR's own strings, so
- * that the memo holds no second copy of any text), and what it did not meet is dropped with
- * the old one. Bounded: forgotten wholesale past the limit.
+ * checkIr moves what it meets into a new generation (keyed by the new IR's own strings, so
+ * that the memo holds no second copy of any text) and drops the rest when it is done.
+ * Bounded: forgotten wholesale past the limit.
  */
 const MEMO_LIMIT = 400_000;
 
@@ -120,10 +120,15 @@ class Memo<T> {
     return found;
   }
 
-  /** What the generation before the last one did not meet again is forgotten. */
+  /** Starts a generation: what get() meets from now on is kept, the rest goes at forget(). */
   nextGeneration(): void {
     this.previous = this.current;
     this.current = new Map();
+  }
+
+  /** Drops what the current generation did not meet. */
+  forget(): void {
+    this.previous = new Map();
   }
 }
 
@@ -347,6 +352,15 @@ function locate(raw: unknown, path: readonly PropertyKey[]): string {
 export function checkIr(ir: IrRuleset, table: string): void {
   problemsMemo.nextGeneration();
   ruleMemo.nextGeneration();
+  try {
+    checkParsed(ir, table);
+  } finally {
+    problemsMemo.forget();
+    ruleMemo.forget();
+  }
+}
+
+function checkParsed(ir: IrRuleset, table: string): void {
   const parsed = IrRulesetSchema.safeParse(ir);
   if (!parsed.success) throw new IrRejected(parsed.error.issues.map((issue) => `${locate(ir, issue.path)}: ${issue.message}`));
   const reasons: string[] = [];
