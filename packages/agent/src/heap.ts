@@ -7,8 +7,8 @@ import { getHeapStatistics, setFlagsFromString } from "node:v8";
 // managed PUT: a 6 MB body parsed, checked, hashed and planned) the agent would sit on tens of
 // megabytes of garbage and free pages for half a minute or more, sometimes until the next
 // burst. bin/switchyard-agent runs node with --expose-gc, and the agent collects once it has
-// been quiet for a moment after such a burst: a pause of a few tens of milliseconds, never
-// inside a request that waits for it.
+// been quiet for a second after such a burst: a pause of 10-50 ms at 10,000 farms, off the
+// path of the changes that made the garbage (a request that arrives during it waits for it).
 //
 // A full GC frees the garbage but gives back only the pages left empty, and what a burst keeps
 // (a managed agent's new IR, parsed among the request's garbage) is spread over most of them:
