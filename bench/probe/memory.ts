@@ -6,7 +6,9 @@
 // (node's --heapsnapshot-signal; a snapshot forces a full GC first, so the live heap is exact).
 //
 //   node --import tsx bench/probe/memory.ts --farms 10000 --changes 5 [--mode standalone|managed]
-//        [--flags "--max-semi-space-size=1"] [--idle 30] [--snapshot DIR] [--tsx]
+//        [--flags "--max-semi-space-size=1"] [--idle 30] [--snapshot DIR] [--drift SECONDS] [--tsx | --bin]
+// (--bin: bin/switchyard-agent, with the node flags it sets; else node runs the bundle, or
+// --bundle FILE, with --flags.)
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -27,13 +29,15 @@ const MODES = (flag("--mode") ?? "standalone,managed").split(",");
 const NODE_FLAGS = (flag("--flags") ?? "").split(" ").filter((f) => f !== "");
 const IDLE_S = Number(flag("--idle") ?? 30);
 const SNAPSHOT = flag("--snapshot");
+/** Seconds between drift checks (the agent's default is 30; 0, the default here, as bench/apply/agent.ts: none). */
+const DRIFT = flag("--drift") ?? "0";
 const ROOT = resolve(import.meta.dirname, "../..");
 const LOADER = `file://${join(ROOT, "node_modules/tsx/dist/loader.mjs")}`;
 const entry = args.includes("--bin")
   ? [join(ROOT, "bin/switchyard-agent")]
   : args.includes("--tsx")
     ? ["node", ...NODE_FLAGS, "--import", LOADER, join(ROOT, "packages/agent/src/cli.ts")]
-    : ["node", ...NODE_FLAGS, join(ROOT, "packages/agent/dist/switchyard-agent.mjs")];
+    : ["node", ...NODE_FLAGS, resolve(flag("--bundle") ?? join(ROOT, "packages/agent/dist/switchyard-agent.mjs"))];
 const ns = `sy-mem-${randomBytes(3).toString("hex")}`;
 const KEY = randomBytes(16).toString("hex");
 const TOKEN = randomBytes(24).toString("hex");
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
         mode === "standalone"
           ? ["-c", configFile, "-k", KEY, "--state-dir", join(dir, `state-${mode}`)]
           : ["--managed", "--token-file", join(dir, "token"), "--state-dir", join(dir, `state-${mode}`)];
-      const child = spawn("ip", ["netns", "exec", ns, ...entry, "-P", "5555", "-l", "warn", "--drift-interval", "0", ...agentArgs], {
+      const child = spawn("ip", ["netns", "exec", ns, ...entry, "-P", "5555", "-l", "warn", "--drift-interval", DRIFT, ...agentArgs], {
         stdio: ["ignore", "ignore", "pipe"],
         cwd: SNAPSHOT ?? dir,
       });
