@@ -69,8 +69,17 @@ interface Started {
   log: () => string;
 }
 
-/** How bin/switchyard-agent ran the agent: from its bundle, or from source through tsx. */
-let runtime: string | undefined;
+/** How bin/switchyard-agent ran the agent in each mode: from its bundle or from source through tsx, and node's flags. */
+const runtimes = new Map<string, string>();
+
+function describeRuntime(pid: number): string {
+  const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  // node's own flags: those before the script (the bundle, or the CLI through tsx's loader).
+  const script = cmdline.findIndex((arg, i) => i > 0 && /\.(mjs|ts)$/.test(arg) && cmdline[i - 1] !== "--import");
+  const flags = cmdline.slice(1, script).filter((arg, i, all) => arg !== "--import" && all[i - 1] !== "--import").join(" ");
+  const how = cmdline.some((arg) => arg.endsWith("switchyard-agent.mjs")) ? "bundled (packages/agent/dist)" : "TypeScript through tsx (plus its esbuild process, not counted)";
+  return `${how}${flags !== "" ? `, node ${flags}` : ""}`;
+}
 
 /** Starts the agent in the namespace and resolves once it listens (its start includes a cold apply of -c or the state). */
 function startAgent(agentArgs: string[], command: string[] = [AGENT]): Promise<Started> {
@@ -86,13 +95,6 @@ function startAgent(agentArgs: string[], command: string[] = [AGENT]): Promise<S
       log += d;
       if (log.includes('"msg":"listening"') && child.pid !== undefined) {
         clearTimeout(timer);
-        if (command[0] === AGENT) {
-          const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0");
-          // node's own flags: those before the script (the bundle, or the CLI through tsx's loader).
-          const script = cmdline.findIndex((arg, i) => i > 0 && /\.(mjs|ts)$/.test(arg) && cmdline[i - 1] !== "--import");
-          const flags = cmdline.slice(1, script).filter((arg, i, all) => arg !== "--import" && all[i - 1] !== "--import").join(" ");
-          runtime ??= `${cmdline.some((arg) => arg.endsWith("switchyard-agent.mjs")) ? "bundled (packages/agent/dist)" : "TypeScript through tsx (plus its esbuild process, not counted)"}${flags !== "" ? `, node ${flags}` : ""}`;
-        }
         done({ child, pid: child.pid, startMs: performance.now() - started, log: () => log });
       }
     });
@@ -172,6 +174,7 @@ async function measureMode(
       ? ["-c", join(dir, `farms-${farms}.json`), "-k", KEY, "--state-dir", stateDir]
       : ["--managed", "--token-file", join(dir, "token"), "--state-dir", stateDir];
   const agent = await startAgent(args, command);
+  if (command[0] === AGENT) runtimes.set(mode, describeRuntime(agent.pid));
   try {
     const result = await client(mode, farms, mode === "standalone" ? KEY : TOKEN);
     const mem = memory(agent.pid);
@@ -237,7 +240,7 @@ async function main(): Promise<void> {
   }
   const idle = SETTLE_S > 0 ? ` (→ ${SETTLE_S} s idle)` : "";
   console.log(`\nbench/apply agent — one backend state change through the agent's API, request → answer (rules live, state saved); median (min–max) of ${CHANGES}`);
-  console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}; the agent ran ${runtime ?? "?"}\n`);
+  console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}; the agent ran ${[...runtimes].map(([mode, how]) => `${mode}: ${how}`).join("; ")}\n`);
   console.log(
     table(
       ["farms", "standalone: start (cold apply)", "standalone: one change", "managed: first PUT (cold)", "managed: one change (whole IR)", "nft -f full re-apply", "re-apply / standalone change", "re-apply / managed change", `RSS standalone${idle}`, `RSS managed${idle}`],
