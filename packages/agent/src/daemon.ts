@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { checkIr, parseNftlbJson } from "@switchyard/core";
+import { checkIr, parseNftlbJson, retainCheckedTexts } from "@switchyard/core";
 import { Applier, type FactResolver } from "./applier.ts";
 import { resolveFacts as hostFacts } from "./facts.ts";
 import { nftlbApi, errorBody } from "./http/nftlb-api.ts";
@@ -78,12 +78,23 @@ export class Daemon {
   private readonly refiller: ChainRefiller | null;
   private readonly counters: CounterReader;
   private readonly dumper: CounterDumper | null;
-  private readonly heap = new HeapTrimmer();
+  private readonly heap: HeapTrimmer;
   private server: JsonServer | null = null;
   private starting: Promise<void> | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     this.driver = new NftDriver(options.runner ?? execRunner());
+    this.heap = new HeapTrimmer({
+      // checkIr's memo holds the texts it first met; once quiet, it keeps the applied IR's only.
+      ...(options.managed
+        ? {
+            onQuiet: () => {
+              const applied = this.applier.lastApplied;
+              if (applied !== null) retainCheckedTexts(applied);
+            },
+          }
+        : {}),
+    });
     this.stateDir = new StateDir(options.stateDir);
     this.refiller = options.netlink === false ? null : openChainRefiller();
     this.dumper = options.netlink === false ? null : openCounterDumper();

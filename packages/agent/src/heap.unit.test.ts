@@ -59,4 +59,14 @@ describe("HeapTrimmer", () => {
     none.soon();
     vi.advanceTimersByTime(5_000);
   });
+
+  it("calls onQuiet once quiet, before it decides whether to collect", () => {
+    const calls: string[] = [];
+    const heap = new HeapTrimmer({ quietMs: 1_000, minGrowthBytes: 0, collect: () => calls.push("collect"), used: () => 0, onQuiet: () => calls.push("quiet") });
+    heap.soon();
+    vi.advanceTimersByTime(999);
+    expect(calls).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(calls).toEqual(["quiet", "collect"]);
+  });
 });
