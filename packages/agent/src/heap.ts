@@ -38,8 +38,11 @@ function bindMallocTrim(): Collect | undefined {
 
 const gc = (globalThis as { gc?: Collect }).gc;
 
-/** How long after the GC malloc_trim runs. */
+/** How long after the GC malloc_trim runs again. */
 const TRIM_AFTER_MS = 250;
+
+/** How long after a collection the memory it gave back is measured. */
+const SETTLE_MS = 1_000;
 
 /** node's gc() with compaction of the whole old generation, then malloc_trim; undefined without --expose-gc. */
 function collector(): Collect | undefined {
@@ -80,12 +83,13 @@ export class HeapTrimmer {
   private readonly used: () => number;
   private readonly onQuiet: (() => void) | undefined;
   private timer: NodeJS.Timeout | null = null;
-  /** What `used` measured right after the last collection. */
+  private settle: NodeJS.Timeout | null = null;
+  /** What `used` measured after the last collection, once what it freed was given back. */
   private floor = 0;
 
   constructor(options: HeapTrimmerOptions = {}) {
     this.quietMs = options.quietMs ?? 1_000;
-    this.minGrowth = options.minGrowthBytes ?? 16 * 1024 * 1024;
+    this.minGrowth = options.minGrowthBytes ?? 8 * 1024 * 1024;
     this.collect = "collect" in options ? options.collect : collector();
     // The heap in use, and the process's resident memory: memory outside the heap (a drift
     // check's listing read from nft, a request's body) counts too.
@@ -103,6 +107,15 @@ export class HeapTrimmer {
     if (this.collect === undefined) return;
     this.collect();
     this.floor = this.used();
+    // The resident memory goes down some time after the collection (V8 unmaps pages, and the
+    // second malloc_trim runs, on their own time): the floor is measured again then, or the
+    // next burst's growth would be measured from a floor still holding the last one's.
+    if (this.settle !== null) clearTimeout(this.settle);
+    this.settle = setTimeout(() => {
+      this.settle = null;
+      this.floor = Math.min(this.floor, this.used());
+    }, SETTLE_MS);
+    this.settle.unref();
   }
 
   /** After some work: collects once nothing else called soon() for quietMs, if the heap grew enough. */
@@ -122,6 +135,7 @@ export class HeapTrimmer {
 
   stop(): void {
     if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    if (this.settle !== null) clearTimeout(this.settle);
+    this.timer = this.settle = null;
   }
 }

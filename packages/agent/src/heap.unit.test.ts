@@ -69,4 +69,18 @@ describe("HeapTrimmer", () => {
     vi.advanceTimersByTime(1);
     expect(calls).toEqual(["quiet", "collect"]);
   });
+
+  it("measures growth from what the last collection left once it was given back, not from right after it", () => {
+    let used = 200 * MB;
+    const collect = vi.fn();
+    const heap = new HeapTrimmer({ quietMs: 1_000, minGrowthBytes: 16 * MB, collect, used: () => used });
+    heap.now();
+    // The resident memory goes down only after the collection.
+    used = 80 * MB;
+    vi.advanceTimersByTime(2_000);
+    used = 100 * MB;
+    heap.soon();
+    vi.advanceTimersByTime(1_000);
+    expect(collect).toHaveBeenCalledTimes(2);
+  });
 });
