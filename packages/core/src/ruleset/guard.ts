@@ -1,5 +1,5 @@
 import { IrRulesetSchema, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
-import { IrPatchSchema, type TablePatch } from "./ir-patch.ts";
+import { IrPatchSchema, type IrPatch, type TablePatch } from "./ir-patch.ts";
 
 // The agent composes every table, chain and map command itself; only rule statements and
 // map elements travel as text. This module decides whether that text may be pasted into
@@ -490,9 +490,12 @@ const patchPath = (path: readonly PropertyKey[]) => (path.length === 0 ? "patch"
 export function checkPatchedIr(from: IrRuleset, patch: unknown, to: IrRuleset, table: string): void {
   const parsed = IrPatchSchema.safeParse(patch);
   if (!parsed.success) throw new IrRejected(parsed.error.issues.map((issue) => `${patchPath(issue.path)}: ${issue.message}`));
+  // The patch itself from here on (as checkIr goes on with its input): the same values, and
+  // the very chain and map objects that patchIr put into `to`, which the record then holds.
+  const valid = patch as IrPatch;
   const before = new Map(from.tables.map((t) => [t.family, t]));
   const patches = new Map<string, TablePatch[]>();
-  for (const p of parsed.data.tables) patches.set(p.family, [...(patches.get(p.family) ?? []), p]);
+  for (const p of valid.tables) patches.set(p.family, [...(patches.get(p.family) ?? []), p]);
   const reasons: string[] = [];
   const families = new Set<string>();
   const records: (() => void)[] = [];

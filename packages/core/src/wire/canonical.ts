@@ -17,6 +17,9 @@ let sawMutable = false;
 
 const keyOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Texts shorter than this are not remembered: writing them again costs less than keeping them. */
+const REMEMBER_FROM = 64;
+
 function write(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value === null || typeof value === "boolean") return value === null ? "null" : value ? "true" : "false";
@@ -32,31 +35,34 @@ function write(value: unknown): string {
   }
   const outer = sawMutable;
   sawMutable = false;
-  let text: string;
+  // Joined, not concatenated: join makes one flat string, where += leaves a tree of pieces that
+  // would be kept as it is (several times the text's size) by the memory below.
+  const parts: string[] = [];
+  const children: object[] = [];
+  const part = (item: unknown): string => {
+    if (item !== null && typeof item === "object") children.push(item);
+    return write(item);
+  };
   if (Array.isArray(value)) {
-    text = "[";
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (i > 0) text += ",";
-      text += item === undefined ? "null" : write(item);
+      parts.push(item === undefined ? "null" : part(item));
     }
-    text += "]";
   } else {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).sort(keyOrder);
-    text = "{";
-    let first = true;
-    for (const key of keys) {
+    for (const key of Object.keys(record).sort(keyOrder)) {
       const item = record[key];
-      if (item === undefined) continue;
-      if (!first) text += ",";
-      first = false;
-      text += `${JSON.stringify(key)}:${write(item)}`;
+      if (item !== undefined) parts.push(`${JSON.stringify(key)}:${part(item)}`);
     }
-    text += "}";
   }
+  const text = Array.isArray(value) ? `[${parts.join(",")}]` : `{${parts.join(",")}}`;
   const deeplyFrozen = frozen && !sawMutable;
-  if (deeplyFrozen) frozenText.set(value, text);
+  if (deeplyFrozen && text.length >= REMEMBER_FROM) {
+    frozenText.set(value, text);
+    // Their text is inside this one now: one copy is kept, not one per level (a frozen part
+    // met again on its own is written again).
+    for (const child of children) frozenText.delete(child);
+  }
   sawMutable = outer || !deeplyFrozen;
   return text;
 }
@@ -95,24 +101,32 @@ const HASH_DEPTH = 4;
 
 class HashSink {
   private readonly hash = createHash("sha256");
-  private pending = "";
+  private pending: string[] = [];
+  private size = 0;
 
   push(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= HASH_CHUNK) {
-      this.hash.update(this.pending, "utf8");
-      this.pending = "";
-    }
+    this.pending.push(text);
+    this.size += text.length;
+    if (this.size >= HASH_CHUNK) this.flush();
+  }
+
+  private flush(): void {
+    this.hash.update(this.pending.join(""), "utf8");
+    this.pending = [];
+    this.size = 0;
   }
 
   digest(): string {
-    if (this.pending.length > 0) this.hash.update(this.pending, "utf8");
+    if (this.size > 0) this.flush();
     return this.hash.digest("hex");
   }
 }
 
+/** An array whose items are not objects (an IR's counter names): written whole, and remembered when frozen. */
+const scalars = (value: object) => Array.isArray(value) && value.length > 0 && (value[0] === null || typeof value[0] !== "object");
+
 function feed(value: unknown, sink: HashSink, depth: number): void {
-  if (value === null || typeof value !== "object" || depth >= HASH_DEPTH || (Object.isFrozen(value) && frozenText.has(value))) {
+  if (value === null || typeof value !== "object" || depth >= HASH_DEPTH || scalars(value) || (Object.isFrozen(value) && frozenText.has(value))) {
     sink.push(canonicalJson(value));
     return;
   }
