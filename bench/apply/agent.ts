@@ -1,7 +1,8 @@
 // bench/apply/agent.ts: a backend change through the agent's API at 100, 1,000 and 10,000
 // farms × 4 backends, request sent → answer received (the agent answers once nft committed and
 // the state dir has it), in both modes: standalone (nftlb's POST /farms with one backend's
-// state) and managed (PUT /v1/ruleset with the whole IR, as the control plane sends it). Next
+// state) and managed (PUT /v1/ruleset with the whole IR, then PATCH /v1/ruleset with the patch
+// of the applied IR, as the control plane sends them without and with a base it knows). Next
 // to it, in the same run: a full re-apply with `nft -f` of the same ruleset, and the agent's
 // resident memory. Everything runs in a network namespace the benchmark creates and deletes.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -112,10 +113,10 @@ async function settled(pid: number): Promise<{ rss: number; peak: number } | nul
   return memory(pid);
 }
 
-async function client(mode: "standalone" | "managed", farms: number, secret: string): Promise<{ times: number[]; first: number | null }> {
+async function client(mode: "standalone" | "managed", farms: number, secret: string): Promise<{ times: number[]; first: number | null; patchTimes: number[] }> {
   const r = await run(["ip", "netns", "exec", ns, "node", "--import", LOADER, join(import.meta.dirname, "api-client.ts"), mode, "5555", String(farms), String(CHANGES), secret]);
   if (r.code !== 0) throw new Error(`api client (${mode}) failed: ${r.stderr.slice(0, 1000)}`);
-  return JSON.parse(r.stdout) as { times: number[]; first: number | null };
+  return JSON.parse(r.stdout) as { times: number[]; first: number | null; patchTimes: number[] };
 }
 
 interface Row {
@@ -126,6 +127,7 @@ interface Row {
   standaloneSettled: { rss: number; peak: number } | null;
   managedFirst: number;
   managed: Summary;
+  managedPatch: Summary;
   managedMem: { rss: number; peak: number };
   managedSettled: { rss: number; peak: number } | null;
   reapply: Summary;
@@ -153,7 +155,7 @@ async function measure(farms: number, dir: string): Promise<Row> {
   await inNs(["nft", "delete", "table", "inet", TABLE]);
 
   const managedAgent = await startAgent(["--managed", "--token-file", tokenFile, "--state-dir", join(dir, `managed-${farms}`)]);
-  let managed: { times: number[]; first: number | null };
+  let managed: { times: number[]; first: number | null; patchTimes: number[] };
   let managedMem;
   let managedSettled;
   try {
@@ -175,6 +177,7 @@ async function measure(farms: number, dir: string): Promise<Row> {
     standaloneSettled,
     managedFirst: managed.first ?? Number.NaN,
     managed: summarize(managed.times),
+    managedPatch: summarize(managed.patchTimes),
     managedMem,
     managedSettled,
     reapply: summarize(reapply),
@@ -207,20 +210,22 @@ async function main(): Promise<void> {
   console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}; the agent ran ${runtime ?? "?"}\n`);
   console.log(
     table(
-      ["farms", "standalone: start (cold apply)", "standalone: one change", "managed: first PUT (cold)", "managed: one change (whole IR)", "nft -f full re-apply", "re-apply / standalone change", "re-apply / managed change", `RSS standalone${SETTLE_S > 0 ? ` (→ ${SETTLE_S} s idle)` : ""}`, `RSS managed${SETTLE_S > 0 ? ` (→ ${SETTLE_S} s idle)` : ""}`],
+      ["farms", "standalone: start (cold apply)", "standalone: one change", "managed: first PUT (cold)", "managed: one change (whole IR)", "managed: one change (patch)", "nft -f full re-apply", "re-apply / standalone change", "re-apply / managed change", "re-apply / managed patch", `RSS standalone${SETTLE_S > 0 ? ` (→ ${SETTLE_S} s idle)` : ""}`, `RSS managed${SETTLE_S > 0 ? ` (→ ${SETTLE_S} s idle)` : ""}`],
       rows.map((r) => [
         r.farms.toLocaleString("en"),
         ms(r.standaloneStart),
         cell(r.standalone),
         ms(r.managedFirst),
         cell(r.managed),
+        cell(r.managedPatch),
         cell(r.reapply),
         `${(r.reapply.median / r.standalone.median).toFixed(1)}×`,
         `${(r.reapply.median / r.managed.median).toFixed(1)}×`,
+        `${(r.reapply.median / r.managedPatch.median).toFixed(1)}×`,
         mb(r.standaloneMem, r.standaloneSettled),
         mb(r.managedMem, r.managedSettled),
       ]),
-      [true, true, true, true, true, true, true, true, true, true],
+      [true, true, true, true, true, true, true, true, true, true, true, true],
     ),
   );
 }
