@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { claimOverlap, claimOverlapMessage, claimsOf, duplicateNameMessage, type Config, type Farm } from "./farm.ts";
+import { claimKeysOf, claimOverlap, claimOverlapMessage, duplicateNameMessage, portsOf, type Config, type Farm } from "./farm.ts";
 
 // An index of a config's farms for the checks across farms (unique names, no two farms on one
 // service) and for finding a farm by name, kept per config object and carried from one config
@@ -32,10 +32,11 @@ interface Group {
 interface Index {
   /** The config this index describes now; the index moves to the next config of a change. */
   owner: Config;
-  /** Where each name is, ascending (more than one position: a duplicate). */
-  names: Map<string, number[]>;
+  /** Where each name is: its position, or its positions ascending when farms share it (a duplicate). */
+  names: Map<string, number | number[]>;
   dupNames: Set<string>;
-  groups: Map<string, Group>;
+  /** The farms of each service key: most keys have one farm, held as its member itself. */
+  groups: Map<string, Member | Group>;
   badGroups: Set<string>;
   /** The change that made `owner` from `from`, so that `from` can have the index back (a refused change). */
   undo: { from: Config; touched: readonly number[] } | null;
@@ -55,10 +56,10 @@ function lowerBound(members: readonly Member[], pos: number): number {
 }
 
 function firstOverlap(members: readonly Member[], upTo: number, member: Member): Member | null {
-  const ports = claimsOf(member.farm).ports;
+  const ports = portsOf(member.farm);
   for (let j = 0; j < upTo; j++) {
     const other = members[j] as Member;
-    if (claimOverlap(member.farm, ports, claimsOf(other.farm).ports) !== null) return other;
+    if (claimOverlap(member.farm, ports, portsOf(other.farm)) !== null) return other;
   }
   return null;
 }
@@ -70,31 +71,43 @@ function setFirst(index: Index, key: string, group: Group, member: Member, first
   else index.badGroups.delete(key);
 }
 
+/** The group of a key that holds one member or more (one member alone never overlaps). */
+function groupOf(held: Member | Group): Group {
+  return "members" in held ? held : { members: [held], bad: 0 };
+}
+
 function addClaims(index: Index, farm: Farm, pos: number): void {
-  claimsOf(farm).keys.forEach(([addr, key], keyIdx) => {
-    let group = index.groups.get(key);
-    if (group === undefined) {
-      group = { members: [], bad: 0 };
-      index.groups.set(key, group);
+  claimKeysOf(farm).forEach(([addr, key], keyIdx) => {
+    const member: Member = { pos, farm, keyIdx, addr, first: null };
+    const held = index.groups.get(key);
+    if (held === undefined) {
+      index.groups.set(key, member);
+      return;
     }
+    const group = groupOf(held);
+    index.groups.set(key, group);
     const { members } = group;
     const at = lowerBound(members, pos);
-    const member: Member = { pos, farm, keyIdx, addr, first: null };
     members.splice(at, 0, member);
     setFirst(index, key, group, member, firstOverlap(members, at, member));
     // A later member now overlaps this one first if it overlaps it and nothing earlier.
     for (let j = at + 1; j < members.length; j++) {
       const later = members[j] as Member;
       if (later.first !== null && later.first.pos < pos) continue;
-      if (claimOverlap(later.farm, claimsOf(later.farm).ports, claimsOf(farm).ports) !== null) setFirst(index, key, group, later, member);
+      if (claimOverlap(later.farm, portsOf(later.farm), portsOf(farm)) !== null) setFirst(index, key, group, later, member);
     }
   });
 }
 
 function removeClaims(index: Index, farm: Farm, pos: number): void {
-  for (const [, key] of claimsOf(farm).keys) {
-    const group = index.groups.get(key);
-    if (group === undefined) continue;
+  for (const [, key] of claimKeysOf(farm)) {
+    const held = index.groups.get(key);
+    if (held === undefined) continue;
+    if (!("members" in held)) {
+      if (held.pos === pos) index.groups.delete(key);
+      continue;
+    }
+    const group = held;
     const { members } = group;
     const at = lowerBound(members, pos);
     const member = members[at];
@@ -107,15 +120,18 @@ function removeClaims(index: Index, farm: Farm, pos: number): void {
       if (later.first === member) setFirst(index, key, group, later, firstOverlap(members, j, later));
     }
     if (members.length === 0) index.groups.delete(key);
+    else if (members.length === 1 && group.bad === 0) index.groups.set(key, members[0] as Member);
   }
 }
 
 function addName(index: Index, name: string, pos: number): void {
-  const positions = index.names.get(name);
-  if (positions === undefined) {
-    index.names.set(name, [pos]);
+  const held = index.names.get(name);
+  if (held === undefined) {
+    index.names.set(name, pos);
     return;
   }
+  const positions = typeof held === "number" ? [held] : held;
+  index.names.set(name, positions);
   let at = positions.length;
   while (at > 0 && (positions[at - 1] as number) > pos) at--;
   positions.splice(at, 0, pos);
@@ -123,11 +139,13 @@ function addName(index: Index, name: string, pos: number): void {
 }
 
 function removeName(index: Index, name: string, pos: number): void {
-  const positions = index.names.get(name);
-  if (positions === undefined) return;
+  const held = index.names.get(name);
+  if (held === undefined) return;
+  const positions = typeof held === "number" ? [held] : held;
   const at = positions.indexOf(pos);
   if (at >= 0) positions.splice(at, 1);
   if (positions.length === 0) index.names.delete(name);
+  else if (positions.length === 1) index.names.set(name, positions[0] as number);
   if (positions.length <= 1) index.dupNames.delete(name);
 }
 
@@ -229,8 +247,11 @@ export function farmsRemoved(from: Config, to: Config, removed: readonly number[
     }
     return lo;
   };
-  for (const positions of index.names.values()) for (let i = 0; i < positions.length; i++) positions[i] = (positions[i] as number) - below(positions[i] as number);
-  for (const group of index.groups.values()) for (const member of group.members) member.pos -= below(member.pos);
+  for (const [name, held] of index.names) {
+    if (typeof held === "number") index.names.set(name, held - below(held));
+    else for (let i = 0; i < held.length; i++) held[i] = (held[i] as number) - below(held[i] as number);
+  }
+  for (const held of index.groups.values()) for (const member of "members" in held ? held.members : [held]) member.pos -= below(member.pos);
   index.owner = to;
   index.undo = null;
   holders.set(to, index);
@@ -242,19 +263,23 @@ function issuesOf(index: Index): z.core.$ZodIssue[] {
     ({ input: undefined, code: "custom", path: ["farms", pos, field], message }) as z.core.$ZodIssue;
   const dups: number[][] = [];
   for (const name of index.dupNames) {
-    const positions = index.names.get(name) ?? [];
+    const held = index.names.get(name) ?? [];
+    const positions = typeof held === "number" ? [held] : held;
     for (const pos of positions.slice(1)) dups.push([pos, positions[0] as number]);
   }
   dups.sort((a, b) => (a[0] as number) - (b[0] as number));
   const claims: Member[] = [];
-  for (const key of index.badGroups) for (const member of index.groups.get(key)?.members ?? []) if (member.first !== null) claims.push(member);
+  for (const key of index.badGroups) {
+    const held = index.groups.get(key);
+    for (const member of held !== undefined && "members" in held ? held.members : []) if (member.first !== null) claims.push(member);
+  }
   claims.sort((a, b) => a.pos - b.pos || a.keyIdx - b.keyIdx);
   return [
     ...dups.map(([pos, first]) => issue(pos as number, "name", duplicateNameMessage(first as number))),
     ...claims.map((m) => {
       const first = m.first as Member;
       const farm = config.farms[m.pos] as Farm;
-      const overlap = claimOverlap(farm, claimsOf(farm).ports, claimsOf(first.farm).ports) ?? { from: 1, to: 65535 };
+      const overlap = claimOverlap(farm, portsOf(farm), portsOf(first.farm)) ?? { from: 1, to: 65535 };
       return issue(m.pos, "virtual-ports", claimOverlapMessage(farm, m.addr, overlap, first.farm.name));
     }),
   ];
@@ -277,8 +302,8 @@ export function indexedCrossFarmIssues(config: Config): z.core.$ZodIssue[] {
 
 /** Where the (first) farm named `name` is in `config`, through its index. */
 export function farmPosition(config: Config, name: string): number | undefined {
-  const positions = indexOf(config).names.get(name);
-  return positions?.[0];
+  const held = indexOf(config).names.get(name);
+  return typeof held === "number" ? held : held?.[0];
 }
 
 /** The farm named `name` in `config` (the first one of that name), through its index. */

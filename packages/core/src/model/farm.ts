@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { addressFamily, canonicalAddress, isMac } from "./address.ts";
 import { PlacementSchema } from "./placement.ts";
-import { formatPorts, parsePorts, rangesOverlap } from "./ports.ts";
+import { formatPorts, parsePorts, rangesOverlap, type PortRange, type PortsResult } from "./ports.ts";
+import { flat, intern } from "./compact.ts";
 
 // Every attribute keeps nftlb's name, so that the model *is* nftlb's JSON with canonical
 // types (numbers as numbers, addresses in canonical text): import and export stay a
@@ -145,6 +146,80 @@ function withoutKeys<T extends object, K extends string>(value: T, keys: Record<
   return copy as Omit<T, K>;
 }
 
+// The agent keeps 10,000 farms and 40,000 backends parsed: each is rebuilt here as one object
+// literal, whose attributes V8 then keeps inside the object (an object grown attribute by
+// attribute, as a parser builds it, keeps all but the first four in a second array), with
+// the addresses that many backends share as one string (intern). The same attributes, values
+// and order as the parsed object without the unsupported attributes.
+
+interface BackendFields {
+  name: string;
+  "ip-addr": string;
+  port: number | null;
+  weight: number;
+  priority: number;
+  state: (typeof STATES)[number];
+  "ether-addr"?: string | undefined;
+}
+
+function compactBackend<T extends BackendFields>(backend: T): Omit<T, keyof typeof unsupportedBackendAttributes> {
+  const out: BackendFields = {
+    name: intern(backend.name),
+    "ip-addr": intern(backend["ip-addr"]),
+    port: backend.port,
+    weight: backend.weight,
+    priority: backend.priority,
+    state: backend.state,
+  };
+  if (backend["ether-addr"] !== undefined) out["ether-addr"] = backend["ether-addr"];
+  return out as Omit<T, keyof typeof unsupportedBackendAttributes>;
+}
+
+interface FarmFields {
+  name: string;
+  family: (typeof FAMILIES)[number];
+  "virtual-addr": string;
+  "virtual-addr6"?: string | undefined;
+  "virtual-ports": string;
+  mode: (typeof MODES)[number];
+  protocol: (typeof PROTOCOLS)[number];
+  scheduler: (typeof SCHEDULERS)[number];
+  "sched-param": SchedField[];
+  priority: number;
+  state: (typeof STATES)[number];
+  iface?: string | undefined;
+  oface?: string | undefined;
+  "ether-addr"?: string | undefined;
+  backends: unknown[];
+  "x-placement"?: unknown;
+}
+
+function compactFarm<T extends FarmFields>(farm: T): Omit<T, keyof typeof unsupportedFarmAttributes> {
+  type Out = Omit<T, keyof typeof unsupportedFarmAttributes>;
+  if (farm["virtual-addr6"] !== undefined || farm.iface !== undefined || farm.oface !== undefined || farm["ether-addr"] !== undefined || farm["x-placement"] !== undefined) {
+    // Attributes that most farms do not have, some in the middle of the order: the parsed
+    // object as it is, less the unsupported attributes.
+    const out = withoutKeys(farm, unsupportedFarmAttributes) as Record<string, unknown>;
+    // An empty selector reads as absent, so that "" and no attribute are the same farm.
+    if (out["x-placement"] === undefined) delete out["x-placement"];
+    return out as Out;
+  }
+  const out: FarmFields = {
+    name: farm.name,
+    family: farm.family,
+    "virtual-addr": intern(farm["virtual-addr"]),
+    "virtual-ports": farm["virtual-ports"],
+    mode: farm.mode,
+    protocol: farm.protocol,
+    scheduler: farm.scheduler,
+    "sched-param": farm["sched-param"],
+    priority: farm.priority,
+    state: farm.state,
+    backends: farm.backends,
+  };
+  return out as Out;
+}
+
 export const BackendSchema = z
   .strictObject({
     name,
@@ -156,7 +231,7 @@ export const BackendSchema = z
     "ether-addr": macAddress.optional(),
     ...unsupportedBackendAttributes,
   })
-  .transform((backend) => withoutKeys(backend, unsupportedBackendAttributes));
+  .transform(compactBackend);
 
 export const FarmSchema = z
   .strictObject({
@@ -186,12 +261,7 @@ export const FarmSchema = z
     "x-placement": PlacementSchema.optional(),
     ...unsupportedFarmAttributes,
   })
-  .transform((farm) => {
-    const out = withoutKeys(farm, unsupportedFarmAttributes);
-    // An empty selector reads as absent, so that "" and no attribute are the same farm.
-    if (out["x-placement"] === undefined) delete out["x-placement"];
-    return out;
-  })
+  .transform(compactFarm)
   .superRefine(checkFarm);
 
 export const ConfigSchema = z
@@ -273,22 +343,38 @@ export function crossFarmIssues(config: Config): z.core.$ZodIssue[] {
 
 /** What a farm claims: its parsed ports and one service key per virtual address (farms of one key may not overlap). */
 export interface FarmClaims {
-  ports: ReturnType<typeof parsePorts>;
+  ports: PortsResult;
   keys: [addr: string, key: string][];
 }
 
-const claimsMemo = new WeakMap<Farm, FarmClaims>();
+// Parsed port lists by their text: farms share a few texts ("80", "443"), and the index over
+// 10,000 farms looks ports up again on every change. Frozen, as they are shared; bounded.
+const PORTS_CACHE_LIMIT = 4096;
+const portsCache = new Map<string, PortsResult>();
 
-/** A farm's parsed ports and its service keys; memoized per farm object (the agent keeps unchanged farms' objects). */
-export function claimsOf(farm: Farm): FarmClaims {
-  let claims = claimsMemo.get(farm);
-  if (claims === undefined) {
-    const addrs = [farm["virtual-addr"], ...(farm["virtual-addr6"] ? [farm["virtual-addr6"]] : [])];
-    const kind = farm["virtual-ports"] === "" ? "*" : "ports";
-    claims = { ports: parsePorts(farm["virtual-ports"]), keys: addrs.map((addr) => [addr, `${farm.protocol} ${addr} ${kind}`]) };
-    claimsMemo.set(farm, claims);
+/** A farm's parsed ports (the same object for the same text). */
+export function portsOf(farm: Farm): PortsResult {
+  const text = farm["virtual-ports"];
+  let ports = portsCache.get(text);
+  if (ports === undefined) {
+    const parsed = parsePorts(text);
+    ports = Object.freeze(parsed.ok ? { ok: true, ranges: Object.freeze(parsed.ranges.map((r) => Object.freeze({ from: r.from, to: r.to }))) as PortRange[] } : parsed);
+    if (portsCache.size >= PORTS_CACHE_LIMIT) portsCache.clear();
+    portsCache.set(text, ports);
   }
-  return claims;
+  return ports;
+}
+
+/** A farm's service keys, one per virtual address: farms of one key may not overlap. */
+export function claimKeysOf(farm: Farm): [addr: string, key: string][] {
+  const kind = farm["virtual-ports"] === "" ? "*" : "ports";
+  const key = (addr: string): [string, string] => [addr, flat(`${farm.protocol} ${addr} ${kind}`)];
+  return farm["virtual-addr6"] ? [key(farm["virtual-addr"]), key(farm["virtual-addr6"])] : [key(farm["virtual-addr"])];
+}
+
+/** A farm's parsed ports and its service keys (made on each call: see portsOf and claimKeysOf). */
+export function claimsOf(farm: Farm): FarmClaims {
+  return { ports: portsOf(farm), keys: claimKeysOf(farm) };
 }
 
 /** Where a farm (`ports` its claims' ports) overlaps an earlier farm of the same service key, if it does. */

@@ -1,4 +1,5 @@
 import { addressFamily } from "../model/address.ts";
+import { exact, flat, intern } from "../model/compact.ts";
 import type { Backend, Config, Farm } from "../model/farm.ts";
 import { ConfigError, type ConfigIssue } from "../model/issues.ts";
 import { parsePorts } from "../model/ports.ts";
@@ -37,23 +38,14 @@ interface Service {
   farm: Farm;
   ip: Ip;
   vip: string;
-  backends: Backend[];
+  backends: readonly Backend[];
 }
 
-const servicesMemo = new WeakMap<Farm, readonly Service[]>();
-
-/** The services of a farm, one per address family; the same objects for the same farm object. */
-function servicesOf(farm: Farm): readonly Service[] {
-  let services = servicesMemo.get(farm);
-  if (services === undefined) {
-    services = Object.freeze(splitServices(farm));
-    servicesMemo.set(farm, services);
-  }
-  return services;
-}
-
+/** The services of a farm, one per address family. */
 function splitServices(farm: Farm): Service[] {
-  const split = (ip: Ip) => farm.backends.filter((b) => addressFamily(b["ip-addr"]) === (ip === 4 ? "ipv4" : "ipv6"));
+  // The schema holds a farm of one family to backends of that family: only a dual farm splits them.
+  const split = (ip: Ip) =>
+    farm.family !== "dual" ? farm.backends : farm.backends.filter((b) => addressFamily(b["ip-addr"]) === (ip === 4 ? "ipv4" : "ipv6"));
   if (farm.family === "ipv4") return [{ farm, ip: 4, vip: farm["virtual-addr"], backends: split(4) }];
   if (farm.family === "ipv6") return [{ farm, ip: 6, vip: farm["virtual-addr"], backends: split(6) }];
   const services: Service[] = [{ farm, ip: 4, vip: farm["virtual-addr"], backends: split(4) }];
@@ -123,13 +115,14 @@ function natChainRules(service: Service): string[] {
   // first packet only); named, it keeps its count when the chain is flushed and refilled.
   const dnat = (b: Backend) =>
     `${b.port === null ? "" : `meta l4proto ${service.farm.protocol} `}counter name ${backendCounterName(service.farm.name, b.name)} dnat ${IP[service.ip].word} to ${natTarget(service, b)}`;
-  if (active.length === 1) return [`ct mark set ${hex(flag)} ${dnat(active[0] as Backend)}`];
+  // Kept for as long as the farm is: flat (a farm's own texts) or shared (the selector, alike
+  // across the farms of one scheduler and backend count).
+  if (active.length === 1) return [flat(`ct mark set ${hex(flag)} ${dnat(active[0] as Backend)}`)];
   const { modulus, slots } = slotMap(active, service.farm.scheduler);
   const offset = flag === 0 ? "" : ` offset ${hex(flag)}`;
-  return [
-    `ct mark set ${selector(service, modulus)}${offset}`,
-    ...slots.map((s) => `ct mark ${markRange(s.from, s.to, flag)} ${dnat(s.backend)}`),
-  ];
+  const rules = [intern(`ct mark set ${selector(service, modulus)}${offset}`)];
+  for (const s of slots) rules.push(flat(`ct mark ${markRange(s.from, s.to, flag)} ${dnat(s.backend)}`));
+  return exact(rules);
 }
 
 function dsrChainRules(service: Service, facts: Facts, issues: ConfigIssue[]): string[] {
@@ -158,63 +151,83 @@ function dsrChainRules(service: Service, facts: Facts, issues: ConfigIssue[]): s
   return [`meta mark set ${selector(service, modulus)}`, ...slots.map((s) => `meta mark ${markRange(s.from, s.to, 0)} ${rewrite(s.backend)}`)];
 }
 
-/**
- * A NAT farm's chain depends on the farm alone, so a farm object that did not change (the
- * agent keeps unchanged farms' objects from one config to the next) gets the very same chain
- * object back: building 10,000 farms after a one-farm change redoes one, and the delta
- * planner can tell an unchanged chain by identity. IR objects are never mutated.
- */
-const natChainMemo = new WeakMap<Service, IrChain>();
-
-function natChain(service: Service, name: string): IrChain {
-  let chain = natChainMemo.get(service);
-  if (chain === undefined || chain.name !== name) {
-    // Frozen: a caller that edits a built IR in place would otherwise edit every later build.
-    chain = Object.freeze({ name, rules: Object.freeze(natChainRules(service)) as string[] });
-    natChainMemo.set(service, chain);
-  }
-  return chain;
-}
-
-const countersMemo = new WeakMap<Farm, readonly string[]>();
-
-/**
- * The named counters of a NAT farm: one per backend, whatever its state, so that a backend
- * that goes down and comes back keeps its count. Memoized per farm object, as natChain.
- */
-export function farmCounters(farm: Farm): readonly string[] {
-  let counters = countersMemo.get(farm);
-  if (counters === undefined) {
-    counters = Object.freeze(farm.backends.map((b) => backendCounterName(farm.name, b.name)));
-    countersMemo.set(farm, counters);
-  }
-  return counters;
-}
-
+type Element = [key: string, verdict: string];
 type MapKind = "ports" | "ranges" | "proto" | "addr";
-type ServiceElement = readonly [kind: MapKind, key: string, verdict: string];
+const KIND: Record<string, MapKind> = { p: "ports", r: "ranges", x: "proto", a: "addr" };
 
-const elementMemo = new WeakMap<Service, { chain: string; elements: readonly ServiceElement[] }>();
+/** What one service (a farm's address of one family) puts into the IR. */
+interface ServiceParts {
+  ip: Ip;
+  chainName: string;
+  /** The NAT chain; null in dsr mode, whose rules depend on the host's facts (built every time). */
+  chain: IrChain | null;
+  /** The map of each element, a letter each: p(orts), r(anges), x (every port), a(ll protocols): see KIND. */
+  kinds: string;
+  /** Where the service goes in its family's maps: one element per port or range, or one for all. */
+  elements: readonly Element[];
+  /** The farm's next service (a dual farm's IPv6 address), or null. */
+  next: ServiceParts | null;
+  /** On a NAT farm's first service: the farm's named counters (see farmCounters), made on first use. */
+  counters: readonly string[] | null;
+}
 
-/** Where a service goes in its family's maps: one element per port or range, or one for all. Memoized per service object, as natChain. */
-function serviceElements(service: Service, chain: string): readonly ServiceElement[] {
-  const { farm, vip } = service;
-  const known = elementMemo.get(service);
-  if (known !== undefined && known.chain === chain) return known.elements;
-  const verdict = `goto ${chain}`;
-  const out: ServiceElement[] = [];
-  if (farm.protocol === "all") out.push(["addr", vip, verdict]);
+/**
+ * A farm's chains and elements depend on the farm alone, so a farm object that did not change
+ * (the agent keeps unchanged farms' objects from one config to the next) gets the very same
+ * objects back: building 10,000 farms after a one-farm change redoes one, and the delta
+ * planner can tell an unchanged chain by identity. One entry per farm (its first service, the
+ * others linked from it), and the IR's chains and element pairs are these very objects, not
+ * copies: at 10,000 farms the memo costs little beyond the IR it would hold anyway. Frozen:
+ * IR objects are never mutated, and a caller that edited a built IR in place would otherwise
+ * edit every later build.
+ */
+const partsMemo = new WeakMap<Farm, ServiceParts>();
+
+/** The parts of a farm's services, first to last through `next`. */
+function partsOf(farm: Farm): ServiceParts {
+  let parts = partsMemo.get(farm);
+  if (parts === undefined) {
+    let next: ServiceParts | null = null;
+    for (const service of splitServices(farm).reverse()) next = serviceParts(service, next);
+    parts = next as ServiceParts;
+    partsMemo.set(farm, parts);
+  }
+  return parts;
+}
+
+function serviceParts(service: Service, next: ServiceParts | null): ServiceParts {
+  const { farm, ip, vip } = service;
+  const chainName = flat(`farm-${farm.name}-${ip}`);
+  const verdict = flat(`goto ${chainName}`);
+  let kinds = "";
+  const elements: Element[] = [];
+  const add = (kind: keyof typeof KIND, key: string) => {
+    kinds += kind;
+    elements.push(Object.freeze([flat(key), verdict]) as Element);
+  };
+  if (farm.protocol === "all") add("a", vip);
   else {
     const parsed = parsePorts(farm["virtual-ports"]);
     const ranges = parsed.ok ? parsed.ranges : [];
-    if (ranges.length === 0) out.push(["proto", `${farm.protocol} . ${vip}`, verdict]);
+    if (ranges.length === 0) add("x", `${farm.protocol} . ${vip}`);
     for (const r of ranges) {
-      if (r.from === r.to) out.push(["ports", `${farm.protocol} . ${vip} . ${r.from}`, verdict]);
-      else out.push(["ranges", `${farm.protocol} . ${vip} . ${r.from}-${r.to}`, verdict]);
+      if (r.from === r.to) add("p", `${farm.protocol} . ${vip} . ${r.from}`);
+      else add("r", `${farm.protocol} . ${vip} . ${r.from}-${r.to}`);
     }
   }
-  elementMemo.set(service, { chain, elements: Object.freeze(out) });
-  return out;
+  const chain = farm.mode === "dsr" ? null : Object.freeze({ name: chainName, rules: Object.freeze(natChainRules(service)) as string[] });
+  return { ip, chainName, chain, kinds, elements: Object.freeze(exact(elements)), next, counters: null };
+}
+
+/**
+ * The named counters of a NAT farm: one per backend, whatever its state, so that a backend
+ * that goes down and comes back keeps its count. Memoized per farm object, as its chains (a
+ * build of 10,000 farms then reuses 40,000 names, and the planner compares them by identity).
+ */
+export function farmCounters(farm: Farm): readonly string[] {
+  const parts = partsOf(farm);
+  parts.counters ??= Object.freeze(farm.backends.map((b) => flat(backendCounterName(farm.name, b.name))));
+  return parts.counters;
 }
 
 /** The four service maps of one address family: exact ports, port ranges, every port, every protocol. */
@@ -232,8 +245,8 @@ class ServiceMaps {
     this.addr = { name: `svc${ip}-addr${suffix}`, key: a, interval: false, elements: [] };
   }
 
-  add(service: Service, chain: string): void {
-    for (const [kind, key, verdict] of serviceElements(service, chain)) this[kind].elements.push([key, verdict]);
+  add(parts: ServiceParts): void {
+    parts.elements.forEach((element, i) => this[KIND[parts.kinds[i] as string] as MapKind].elements.push(element));
   }
 
   get all(): IrMap[] {
@@ -271,21 +284,23 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
   const dsrByIface = new Map<string, { v4: ServiceMaps; v6: ServiceMaps; chains: IrChain[] }>();
 
   for (const farm of farms) {
-    if (farm.mode !== "dsr") counters.push(...farmCounters(farm));
-    for (const service of servicesOf(farm)) {
-      const chain = `farm-${farm.name}-${service.ip}`;
-      if (farm.mode === "dsr") {
-        const iface = farm.iface ?? "";
-        let dev = dsrByIface.get(iface);
-        if (!dev) {
-          dev = { v4: new ServiceMaps(4, `-${iface}`), v6: new ServiceMaps(6, `-${iface}`), chains: [] };
-          dsrByIface.set(iface, dev);
-        }
-        (service.ip === 4 ? dev.v4 : dev.v6).add(service, chain);
-        dev.chains.push({ name: chain, rules: dsrChainRules(service, facts, issues) });
-      } else {
-        (service.ip === 4 ? nat4 : nat6).add(service, chain);
-        natChains.push(natChain(service, chain));
+    if (farm.mode === "dsr") {
+      const iface = farm.iface ?? "";
+      let dev = dsrByIface.get(iface);
+      if (!dev) {
+        dev = { v4: new ServiceMaps(4, `-${iface}`), v6: new ServiceMaps(6, `-${iface}`), chains: [] };
+        dsrByIface.set(iface, dev);
+      }
+      const services = splitServices(farm);
+      for (let parts: ServiceParts | null = partsOf(farm), i = 0; parts !== null; parts = parts.next, i++) {
+        (parts.ip === 4 ? dev.v4 : dev.v6).add(parts);
+        dev.chains.push({ name: parts.chainName, rules: dsrChainRules(services[i] as Service, facts, issues) });
+      }
+    } else {
+      for (const counter of farmCounters(farm)) counters.push(counter);
+      for (let parts: ServiceParts | null = partsOf(farm); parts !== null; parts = parts.next) {
+        (parts.ip === 4 ? nat4 : nat6).add(parts);
+        natChains.push(parts.chain as IrChain);
       }
     }
   }
@@ -310,7 +325,7 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
         },
         ...natChains,
       ],
-      ...(counters.length > 0 ? { counters } : {}),
+      ...(counters.length > 0 ? { counters: exact(counters) } : {}),
     },
   ];
 

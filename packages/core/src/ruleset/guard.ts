@@ -100,29 +100,48 @@ const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toU
 /**
  * Checked texts and what was found. An agent checks the same statements over and over (every
  * deploy carries every farm's rules, and most are alike across farms), and the check is a
- * pure function of the text: the answer is kept. Bounded: forgotten wholesale past the limit.
+ * pure function of the text: the answer is kept. Kept for one IR to the next only: each
+ * checkIr starts a new generation with what it meets (keyed by the new IR's own strings, so
+ * that the memo holds no second copy of any text), and what it did not meet is dropped with
+ * the old one. Bounded: forgotten wholesale past the limit.
  */
 const MEMO_LIMIT = 400_000;
-const problemsMemo = new Map<string, readonly string[]>();
 
-function memo<T>(cache: Map<string, T>, text: string, compute: (text: string) => T): T {
-  const known = cache.get(text);
-  if (known !== undefined) return known;
-  const found = compute(text);
-  if (cache.size >= MEMO_LIMIT) cache.clear();
-  cache.set(text, found);
-  return found;
+class Memo<T> {
+  private current = new Map<string, T>();
+  private previous = new Map<string, T>();
+
+  get(text: string, compute: (text: string) => T): T {
+    let found = this.current.get(text);
+    if (found !== undefined) return found;
+    found = this.previous.get(text);
+    if (found === undefined) found = compute(text);
+    if (this.current.size >= MEMO_LIMIT) this.current.clear();
+    this.current.set(text, found);
+    return found;
+  }
+
+  /** What the generation before the last one did not meet again is forgotten. */
+  nextGeneration(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
 }
+
+const problemsMemo = new Memo<readonly string[]>();
+
+/** No problems: one frozen array for every text that has none (most of them). */
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
 
 /**
  * The character-level problems of one piece of text (rule, element key or value): anything
  * that could end the command it is pasted into or make nft read more than one statement.
  */
 export function textProblems(text: string): string[] {
-  return [...memo(problemsMemo, text, findTextProblems)];
+  return [...problemsMemo.get(text, findTextProblems)];
 }
 
-function findTextProblems(text: string): string[] {
+function findTextProblems(text: string): readonly string[] {
   const problems: string[] = [];
   const add = (problem: string) => {
     if (!problems.includes(problem)) problems.push(problem);
@@ -146,7 +165,7 @@ function findTextProblems(text: string): string[] {
     add('contains a double quote that is not around an interface name (only "name" with 1-15 letters, digits, "_", "." or "-" is allowed)');
   }
   for (const word of forbiddenWords(text)) add(`contains the word "${word}", which acts outside one rule`);
-  return problems;
+  return problems.length === 0 ? NO_PROBLEMS : problems;
 }
 
 /** The forbidden words that nft would read as words in `text` (quoted interface names and addresses aside). */
@@ -213,10 +232,19 @@ interface RuleFacts {
   counters: readonly string[];
 }
 
-const ruleMemo = new Map<string, RuleFacts>();
+/**
+ * What the memo keeps of a rule: most rules at scale are clean backend rules that name one
+ * counter and nothing else, kept as that counter's name; a clean rule with no reference at all
+ * as null; anything else as its RuleFacts.
+ */
+type KeptFacts = RuleFacts | string | null;
 
-function ruleFacts(rule: string): RuleFacts {
-  const problems = textProblems(rule);
+const ruleMemo = new Memo<KeptFacts>();
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+function keptFacts(rule: string): KeptFacts {
+  const problems = findTextProblems(rule);
   if (problems.length > 0) return { problems, jumps: [], maps: [], counters: [] };
   const words = rule.split(/\s+/).filter((w) => w !== "");
   const jumps: { verb: string; target: string | null }[] = [];
@@ -224,13 +252,26 @@ function ruleFacts(rule: string): RuleFacts {
     if (word === "jump" || word === "goto") jumps.push({ verb: word, target: words[j + 1] ?? null });
   });
   const refs = referencesOf(rule);
+  if (jumps.length === 0 && refs.maps.length === 0) {
+    if (refs.counters.length === 0) return null;
+    if (refs.counters.length === 1 && refs.counters[0] !== "") return refs.counters[0] as string;
+  }
   return { problems, jumps, maps: refs.maps, counters: refs.counters };
 }
 
+function ruleFacts(rule: string): RuleFacts {
+  const kept = ruleMemo.get(rule, keptFacts);
+  if (kept === null) return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: NO_NAMES };
+  if (typeof kept === "string") return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: [kept] };
+  return kept;
+}
+
 function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, reasons: string[]): void {
-  const facts = memo(ruleMemo, rule, ruleFacts);
+  const kept = ruleMemo.get(rule, keptFacts);
+  // The common case at scale: a backend rule naming its own counter.
+  if (kept === null || (typeof kept === "string" && index.counters.has(kept))) return;
+  const facts = ruleFacts(rule);
   if (facts.problems.length === 0 && facts.jumps.length === 0 && facts.maps.length === 0) {
-    // The common case at scale: a backend rule naming its own counter.
     let known = true;
     for (const name of facts.counters) known &&= index.counters.has(name);
     if (known) return;
@@ -379,6 +420,8 @@ function remember(t: IrTable, names: TableNames): void {
  * that stays inside its table. The renderer's output always passes.
  */
 export function checkIr(ir: IrRuleset, table: string): void {
+  problemsMemo.nextGeneration();
+  ruleMemo.nextGeneration();
   const parsed = IrRulesetSchema.safeParse(ir);
   if (!parsed.success) throw new IrRejected(parsed.error.issues.map((issue) => `${locate(ir, issue.path)}: ${issue.message}`));
   // The input itself is checked from here on: it has the values the schema just accepted (no
