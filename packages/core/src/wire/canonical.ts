@@ -20,6 +20,17 @@ const keyOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Texts shorter than this are not remembered: writing them again costs less than keeping them. */
 const REMEMBER_FROM = 64;
 
+/** Whether every item is a string, boolean, null or finite number: JSON.stringify writes such an array as canonicalJson does. */
+function scalarItems(list: readonly unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (typeof item === "string" || typeof item === "boolean" || item === null) continue;
+    if (typeof item === "number" && Number.isFinite(item)) continue;
+    return false;
+  }
+  return true;
+}
+
 function write(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value === null || typeof value === "boolean") return value === null ? "null" : value ? "true" : "false";
@@ -32,6 +43,13 @@ function write(value: unknown): string {
   if (frozen) {
     const known = frozenText.get(value);
     if (known !== undefined) return known;
+  }
+  if (Array.isArray(value) && scalarItems(value)) {
+    // The same text, written natively: an IR's counter names, a map element's key and verdict.
+    const text = JSON.stringify(value);
+    if (frozen && text.length >= REMEMBER_FROM) frozenText.set(value, text);
+    if (!frozen) sawMutable = true;
+    return text;
   }
   const outer = sawMutable;
   sawMutable = false;
