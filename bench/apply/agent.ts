@@ -1,7 +1,8 @@
 // bench/apply/agent.ts: a backend change through the agent's API at 100, 1,000 and 10,000
 // farms × 4 backends, request sent → answer received (the agent answers once nft committed and
 // the state dir has it), in both modes: standalone (nftlb's POST /farms with one backend's
-// state) and managed (PUT /v1/ruleset with the whole IR, as the control plane sends it). Next
+// state) and managed (PUT /v1/ruleset with the whole IR, then PATCH /v1/ruleset with the patch
+// of the applied IR, as the control plane sends them without and with a base it knows). Next
 // to it, in the same run: a full re-apply with `nft -f` of the same ruleset, and the agent's
 // resident memory. Everything runs in a network namespace the benchmark creates and deletes.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -134,10 +135,10 @@ async function settled(pid: number): Promise<Memory | null> {
   return memory(pid);
 }
 
-async function client(mode: "standalone" | "managed", farms: number, secret: string): Promise<{ times: number[]; first: number | null }> {
+async function client(mode: "standalone" | "managed", farms: number, secret: string): Promise<{ times: number[]; first: number | null; patchTimes: number[] }> {
   const r = await run(["ip", "netns", "exec", ns, "node", "--import", LOADER, join(import.meta.dirname, "api-client.ts"), mode, "5555", String(farms), String(CHANGES), secret]);
   if (r.code !== 0) throw new Error(`api client (${mode}) failed: ${r.stderr.slice(0, 1000)}`);
-  return JSON.parse(r.stdout) as { times: number[]; first: number | null };
+  return JSON.parse(r.stdout) as { times: number[]; first: number | null; patchTimes: number[] };
 }
 
 /** One agent's figures at one size, both modes. */
@@ -148,6 +149,7 @@ interface Run {
   standaloneSettled: Memory | null;
   managedFirst: number;
   managed: Summary;
+  managedPatch: Summary;
   managedMem: Memory;
   managedSettled: Memory | null;
 }
@@ -167,7 +169,7 @@ async function measureMode(
   dir: string,
   command: string[],
   label: string,
-): Promise<{ start: number; times: number[]; first: number | null; mem: Memory; settled: Memory | null }> {
+): Promise<{ start: number; times: number[]; first: number | null; patchTimes: number[]; mem: Memory; settled: Memory | null }> {
   const stateDir = join(dir, `${mode}-${farms}-${label}`);
   const args =
     mode === "standalone"
@@ -203,7 +205,7 @@ async function measure(farms: number, dir: string): Promise<Row> {
       const m = await measureMode(mode, farms, dir, command, label);
       const out = runs.get(label) as Partial<Run>;
       if (mode === "standalone") Object.assign(out, { standaloneStart: m.start, standalone: summarize(m.times), standaloneMem: m.mem, standaloneSettled: m.settled });
-      else Object.assign(out, { managedFirst: m.first ?? Number.NaN, managed: summarize(m.times), managedMem: m.mem, managedSettled: m.settled });
+      else Object.assign(out, { managedFirst: m.first ?? Number.NaN, managed: summarize(m.times), managedPatch: summarize(m.patchTimes), managedMem: m.mem, managedSettled: m.settled });
     }
   }
 
@@ -243,20 +245,22 @@ async function main(): Promise<void> {
   console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}; the agent ran ${[...runtimes].map(([mode, how]) => `${mode}: ${how}`).join("; ")}\n`);
   console.log(
     table(
-      ["farms", "standalone: start (cold apply)", "standalone: one change", "managed: first PUT (cold)", "managed: one change (whole IR)", "nft -f full re-apply", "re-apply / standalone change", "re-apply / managed change", `RSS standalone${idle}`, `RSS managed${idle}`],
+      ["farms", "standalone: start (cold apply)", "standalone: one change", "managed: first PUT (cold)", "managed: one change (whole IR)", "managed: one change (patch)", "nft -f full re-apply", "re-apply / standalone change", "re-apply / managed change", "re-apply / managed patch", `RSS standalone${idle}`, `RSS managed${idle}`],
       rows.map(({ farms, agent: r, reapply }) => [
         farms.toLocaleString("en"),
         ms(r.standaloneStart),
         cell(r.standalone),
         ms(r.managedFirst),
         cell(r.managed),
+        cell(r.managedPatch),
         cell(reapply),
         `${(reapply.median / r.standalone.median).toFixed(1)}×`,
         `${(reapply.median / r.managed.median).toFixed(1)}×`,
+        `${(reapply.median / r.managedPatch.median).toFixed(1)}×`,
         mb(r.standaloneMem, r.standaloneSettled),
         mb(r.managedMem, r.managedSettled),
       ]),
-      [true, true, true, true, true, true, true, true, true, true],
+      [true, true, true, true, true, true, true, true, true, true, true, true],
     ),
   );
   if (BASELINE === undefined) return;
@@ -264,7 +268,7 @@ async function main(): Promise<void> {
   console.log(`\nbeside the baseline (${BASELINE_COMMAND.join(" ")}), each mode back to back; anonymous RSS is the heap's part (the rest is node's own code and libraries)\n`);
   console.log(
     table(
-      ["farms", "agent", "standalone: start", "standalone: one change", `RSS standalone${idle}`, "anon", "managed: first PUT", "managed: one change", `RSS managed${idle}`, "anon"],
+      ["farms", "agent", "standalone: start", "standalone: one change", `RSS standalone${idle}`, "anon", "managed: first PUT", "managed: one change", "managed: patch", `RSS managed${idle}`, "anon"],
       rows.flatMap(({ farms, agent, baseline }) =>
         [
           ["baseline", baseline as Run],
@@ -280,12 +284,13 @@ async function main(): Promise<void> {
             anon(x.standaloneMem, x.standaloneSettled),
             ms(x.managedFirst),
             cell(x.managed),
+            cell(x.managedPatch),
             mb(x.managedMem, x.managedSettled),
             anon(x.managedMem, x.managedSettled),
           ];
         }),
       ),
-      [true, false, true, true, true, true, true, true, true, true],
+      [true, false, true, true, true, true, true, true, true, true, true],
     ),
   );
 }

@@ -2,7 +2,7 @@
 // after another to the agent on 127.0.0.1 and prints how long each took, request sent to
 // answer received. The agent answers after nft committed, so that is "request in → rules live".
 import { Agent, request } from "node:http";
-import { buildRuleset, parseConfig, type Config } from "@switchyard/core";
+import { buildRuleset, diffIr, parseConfig, type Config } from "@switchyard/core";
 import { irHash } from "@switchyard/agent";
 import { planServices } from "../dataplane/plan.ts";
 import { switchyardConfig } from "../dataplane/switchyard.ts";
@@ -29,6 +29,7 @@ function send(method: string, path: string, headers: Record<string, string>, bod
 
 const config: Config = parseConfig(switchyardConfig(planServices(farms, BACKENDS), "weight"));
 const times: number[] = [];
+const patchTimes: number[] = [];
 let first: number | null = null;
 if (mode === "standalone") {
   // nftlb's API: one backend of one farm down (or up again), as a health checker would send it.
@@ -54,6 +55,18 @@ if (mode === "standalone") {
     if (c === 0) first = r.ms;
     else times.push(r.ms);
   }
+  // The same changes as patches of the ruleset the agent has (PATCH /v1/ruleset), as the control
+  // plane sends them when it knows what the node runs.
+  let applied = buildRuleset(current, { table: TABLE });
+  for (let c = 1; c <= changes; c++) {
+    current = toggled(current, (c * 104_729 + 13) % farms);
+    const ir = buildRuleset(current, { table: TABLE });
+    const body = JSON.stringify({ revision: changes + 1 + c, baseHash: irHash(applied), hash: irHash(ir), patch: diffIr(applied, ir) });
+    const r = await send("PATCH", "/v1/ruleset", { Authorization: `Bearer ${secret}` }, body);
+    if (r.status !== 200) throw new Error(`PATCH /v1/ruleset: ${r.status} ${r.text}`);
+    patchTimes.push(r.ms);
+    applied = ir;
+  }
 }
 agent.destroy();
-process.stdout.write(JSON.stringify({ times, first }));
+process.stdout.write(JSON.stringify({ times, first, patchTimes }));

@@ -1,12 +1,13 @@
 // bench/controlplane: the time from a REST change to rules live on every node, at 1, 5 and 10
-// nodes (real agents in namespaces) and 100 and 10,000 farms, next to the same ruleset PUT
-// straight to one agent (the agent's own share); and the API's throughput under a storm of
+// nodes (real agents in namespaces) and 100 and 10,000 farms, and the part of it after the REST
+// answer (the deploy), next to the same kind of change sent straight to one agent, whole (PUT)
+// and as a patch (PATCH) (the agent's own share); and the API's throughput under a storm of
 // backend state toggles (none lost, each backend's last toggle wins). Prints medians (min-max).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildRuleset, irHash, parseConfig } from "@switchyard/core";
+import { buildRuleset, diffIr, irHash, parseConfig, type IrRuleset } from "@switchyard/core";
 import { commitChange, Deployer, hashPassword, issueNodeToken, serveControlPlane, type RunningServer } from "@switchyard/api";
 import { migrate, openDatabase } from "@switchyard/db";
 import { planServices } from "../dataplane/plan.ts";
@@ -32,7 +33,10 @@ interface Row {
   farms: number;
   nodes: number;
   live: Summary;
+  /** From the REST answer (the revision committed) to every node live: the deploy's share. */
+  deploy: Summary;
   direct: Summary;
+  directPatch: Summary;
 }
 
 async function measure(farms: number, dir: string, rows: Row[], storm: { farms: number; perSecond: number; lost: number }[]): Promise<void> {
@@ -65,6 +69,7 @@ async function measure(farms: number, dir: string, rows: Row[], storm: { farms: 
     writeFileSync(join(dir, "baseline.token"), baselineToken, { mode: 0o600 });
     await startAgent(baseline, join(dir, "baseline.token"), stateDirOf(dir, baseline));
     let baselineRevision = 1;
+    let baselineConfig = config;
     {
       const ir = buildRuleset(config, { table: "switchyard" });
       await fetch(new URL("v1/ruleset", `${baseline.url}/`), { method: "PUT", headers: { Authorization: `Bearer ${baselineToken}`, "Content-Type": "application/json" }, body: JSON.stringify({ revision: 1, hash: irHash(ir), ir }) });
@@ -88,6 +93,7 @@ async function measure(farms: number, dir: string, rows: Row[], storm: { farms: 
       process.stderr.write(`  ${count} node(s): first deploy ${ms(performance.now() - first)}\n`);
 
       const live: number[] = [];
+      const deploy: number[] = [];
       for (let c = 0; c < CHANGES; c++) {
         const farm = config.farms[(toggle * 7919) % farms]?.name ?? "";
         toggle++;
@@ -108,24 +114,34 @@ async function measure(farms: number, dir: string, rows: Row[], storm: { farms: 
           deployer.on("deployment", onEvent);
         });
         await rest("PUT", `/farms/${farm}/backends/b1/state`, { state });
-
+        const answered = performance.now();
         await done;
         live.push(performance.now() - t);
+        deploy.push(performance.now() - answered);
       }
       // The agent's own share: the same kind of change PUT straight to an agent the control
       // plane does not know (its revisions would otherwise run ahead of the control plane's).
+      // Sent whole (PUT), then as patches of what it has (PATCH), as the control plane sends them.
       const direct: number[] = [];
-      let current = config;
-      for (let c = 0; c < CHANGES; c++) {
-        current = { farms: current.farms.map((f, i) => (i === c ? { ...f, backends: f.backends.map((b, j) => (j === 1 ? { ...b, state: b.state === "up" ? ("down" as const) : ("up" as const) } : b)) } : f)) };
+      const directPatch: number[] = [];
+      let current = baselineConfig;
+      let applied: IrRuleset | null = null;
+      for (let c = 0; c < 2 * CHANGES; c++) {
+        const k = (c * 7919 + count) % farms;
+        current = { farms: current.farms.map((f, i) => (i === k ? { ...f, backends: f.backends.map((b, j) => (j === 1 ? { ...b, state: b.state === "up" ? ("down" as const) : ("up" as const) } : b)) } : f)) };
         const ir = buildRuleset(current, { table: "switchyard" });
-        const body = JSON.stringify({ revision: ++baselineRevision, hash: irHash(ir), ir });
+        const whole = c < CHANGES || applied === null;
+        const body = JSON.stringify(
+          whole ? { revision: ++baselineRevision, hash: irHash(ir), ir } : { revision: ++baselineRevision, baseHash: irHash(applied as IrRuleset), hash: irHash(ir), patch: diffIr(applied as IrRuleset, ir) },
+        );
         const t = performance.now();
-        const r = await fetch(new URL("v1/ruleset", `${baseline.url}/`), { method: "PUT", headers: { Authorization: `Bearer ${baselineToken}`, "Content-Type": "application/json" }, body });
-        if (!r.ok) throw new Error(`direct PUT: ${r.status} ${await r.text()}`);
-        direct.push(performance.now() - t);
+        const r = await fetch(new URL("v1/ruleset", `${baseline.url}/`), { method: whole ? "PUT" : "PATCH", headers: { Authorization: `Bearer ${baselineToken}`, "Content-Type": "application/json" }, body });
+        if (!r.ok) throw new Error(`direct ${whole ? "PUT" : "PATCH"}: ${r.status} ${await r.text()}`);
+        (c < CHANGES ? direct : directPatch).push(performance.now() - t);
+        applied = ir;
       }
-      rows.push({ farms, nodes: count, live: summarize(live), direct: summarize(direct) });
+      baselineConfig = current;
+      rows.push({ farms, nodes: count, live: summarize(live), deploy: summarize(deploy), direct: summarize(direct), directPatch: summarize(directPatch) });
     }
 
     // The storm: TOGGLES state changes from 16 clients at once, each on its own backends in order.
@@ -169,9 +185,9 @@ async function main(): Promise<void> {
   console.log(`\nbench/controlplane — a backend state change through REST until every node has it live; median (min–max) of ${CHANGES}`);
   console.log(
     table(
-      ["farms", "nodes", "REST change → live on all nodes", "same change PUT straight to one agent", "ratio"],
-      rows.map((r) => [r.farms.toLocaleString("en"), String(r.nodes), cell(r.live), cell(r.direct), `${(r.live.median / r.direct.median).toFixed(1)}×`]),
-      [true, true, true, true, true],
+      ["farms", "nodes", "REST change → live on all nodes", "of which REST answer → live", "same change PUT straight to one agent", "… PATCHed straight to one agent", "ratio (to the PUT)"],
+      rows.map((r) => [r.farms.toLocaleString("en"), String(r.nodes), cell(r.live), cell(r.deploy), cell(r.direct), cell(r.directPatch), `${(r.live.median / r.direct.median).toFixed(1)}×`]),
+      [true, true, true, true, true, true, true],
     ),
   );
   console.log(`\nstorm: ${TOGGLES} backend state toggles from 16 concurrent clients`);

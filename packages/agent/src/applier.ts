@@ -3,11 +3,13 @@ import {
   neededFacts,
   OWNED_FAMILIES,
   planDelta,
+  planPatch,
   renderOps,
   renderReplaceScript,
   type Config,
   type CounterValues,
   type Facts,
+  type IrPatch,
   type IrRuleset,
   type NeededFacts,
   type NftOp,
@@ -41,6 +43,11 @@ export interface ApplierOptions {
    * jumps only to the table's own chains); throws to refuse. core's checkIr drops in here.
    */
   checkIr?: (ir: IrRuleset, table: string) => void;
+  /**
+   * checkIr for an IR made by patching the last one applied (core's checkPatchedIr drops in
+   * here): it must refuse exactly what checkIr refuses. Without it, such an IR gets checkIr.
+   */
+  checkPatch?: (from: IrRuleset, patch: IrPatch, to: IrRuleset, table: string) => void;
   fastPath?: FastPath;
   /**
    * The kernel's named counters now, read before a full replace so that the new tables start
@@ -125,13 +132,24 @@ export class Applier {
     return this.queue.run(() => this.applyInOrder(ir, this.last === plan.from ? plan.ops : undefined));
   }
 
-  private async applyInOrder(ir: IrRuleset, planned?: NftOp[]): Promise<ApplyResult> {
+  /**
+   * apply(ir) for `ir = patchIr(change.from, change.patch)`: checked with checkPatch and planned
+   * with core's planPatch, both in O(what the patch touches), when `from` is what this applier
+   * applied last; otherwise checked and planned whole, as apply() does.
+   */
+  applyPatch(ir: IrRuleset, change: { from: IrRuleset; patch: IrPatch }): Promise<ApplyResult> {
+    return this.queue.run(() => (this.last === change.from ? this.applyInOrder(ir, undefined, change) : this.applyInOrder(ir)));
+  }
+
+  private async applyInOrder(ir: IrRuleset, planned?: NftOp[], change?: { from: IrRuleset; patch: IrPatch }): Promise<ApplyResult> {
     this.assertOwnTables(ir);
     try {
-      this.options.checkIr?.(ir, this.table);
+      if (change !== undefined && this.options.checkPatch !== undefined) this.options.checkPatch(change.from, change.patch, ir, this.table);
+      else this.options.checkIr?.(ir, this.table);
     } catch (error) {
       throw new IrRefused(message(error));
     }
+    if (change !== undefined) planned = planPatch(change.from, change.patch, ir, this.table);
     const from = this.last;
     this.last = null;
     const started = performance.now();

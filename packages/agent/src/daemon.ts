@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { checkIr, parseNftlbJson, retainCheckedTexts } from "@switchyard/core";
+import { checkIr, checkPatchedIr, parseNftlbJson, retainCheckedTexts } from "@switchyard/core";
 import { Applier, type FactResolver } from "./applier.ts";
 import { resolveFacts as hostFacts } from "./facts.ts";
 import { nftlbApi, errorBody } from "./http/nftlb-api.ts";
@@ -107,7 +107,7 @@ export class Daemon {
       readCounters: () => this.counters.values(),
       ...(this.refiller !== null ? { fastPath: this.refiller } : {}),
       // A managed agent applies rule text it did not write: checked before anything reaches nft.
-      ...(options.managed ? { checkIr } : {}),
+      ...(options.managed ? { checkIr, checkPatch: checkPatchedIr } : {}),
     });
     this.farms = new StandaloneFarms({
       applier: this.applier,

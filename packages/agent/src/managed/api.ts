@@ -46,13 +46,15 @@ export function managedApi({ token, agent, log, readFacts = readHostFacts, drift
         "WWW-Authenticate": 'Bearer realm="switchyard-agent"',
       });
     }
-    const only = (allowed: string) => {
-      if (method !== allowed) throw new HttpError(405, `method ${method} is not allowed on ${path} (allowed: ${allowed})`, { Allow: allowed });
+    const only = (...allowed: string[]) => {
+      if (!allowed.includes(method)) throw new HttpError(405, `method ${method} is not allowed on ${path} (allowed: ${allowed.join(", ")})`, { Allow: allowed.join(", ") });
     };
     switch (path.replace(/\/+$/, "")) {
       case "/v1/ruleset": {
-        only("PUT");
-        const answer = await agent.put(await readJson(req, MAX_RULESET_BODY_BYTES));
+        // PUT: the whole ruleset; PATCH: a patch of the applied one (see ManagedAgent.patch).
+        only("PUT", "PATCH");
+        const body = await readJson(req, MAX_RULESET_BODY_BYTES);
+        const answer = method === "PATCH" ? await agent.patch(body) : await agent.put(body);
         return { status: answer.status, body: answer.body };
       }
       case "/v1/status":

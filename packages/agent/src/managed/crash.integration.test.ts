@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRuleset, parseConfig, type IrRuleset } from "@switchyard/core";
+import { buildRuleset, diffIr, parseConfig, type IrRuleset } from "@switchyard/core";
 import { createLab, type Lab } from "@switchyard/netlab";
 import { irHash } from "./schema.ts";
 import { StateDir } from "../state/state-dir.ts";
@@ -10,8 +10,8 @@ import { backendAddrs } from "../testing/agent-in-lab.ts";
 import { startAgent, type RunningAgent } from "../testing/agent-client.ts";
 import { addForeignTables, listForeignTables } from "../testing/foreign-tables.ts";
 
-// kill -9 at any moment of an apply: the agent gets a large delta and is SIGKILLed after a
-// random delay while it works. Then the kernel holds exactly the old or exactly the new
+// kill -9 at any moment of an apply: the agent gets a large delta (every other one as a PATCH
+// of the ruleset it has, journaled as that patch) and is SIGKILLed after a random delay while it works. Then the kernel holds exactly the old or exactly the new
 // ruleset (never a mix, never nothing), the state file is whole, and once restarted the agent
 // puts back what its state file says, so that state dir and kernel agree.
 
@@ -54,6 +54,8 @@ async function savedRevision(): Promise<number> {
 
 const start = () => startAgent(lab, { stateDir: join(dir, "state"), args: ["--managed", "--token-file", join(dir, "token"), "--drift-interval", "0"] }, 60_000);
 const put = (revision: number, ir: IrRuleset) => agent!.client.managed("PUT", "/v1/ruleset", TOKEN, { revision, hash: irHash(ir), ir });
+const patch = (revision: number, from: IrRuleset, to: IrRuleset) =>
+  agent!.client.managed("PATCH", "/v1/ruleset", TOKEN, { revision, baseHash: irHash(from), hash: irHash(to), patch: diffIr(from, to) });
 
 beforeAll(async () => {
   lab = await createLab({ backends: 2 });
@@ -82,11 +84,15 @@ describe("kill -9 during an apply", () => {
     const foreign = await listForeignTables(lab);
 
     let revision = 2;
+    // The patch path commits the same way: one PATCH, before the kills, proves it applies here.
+    expect((await patch(3, irs[0], irs[1])).body).toEqual({ applied: 3, changed: true });
+    expect(await ours()).toBe(listings.get(1));
+    revision = 3;
     const outcomes = { old: 0, new: 0 };
     for (let kill = 0; kill < KILLS; kill++) {
       const next = revision + 1;
       const nextIr = irs[next % 2 as 0 | 1];
-      const request = put(next, nextIr).catch((error: unknown) => error);
+      const request = (kill % 2 === 0 ? put(next, nextIr) : patch(next, irs[revision % 2 as 0 | 1], nextIr)).catch((error: unknown) => error);
       // From right away to a little after a typical apply (request, delta, save included).
       await new Promise((resolve) => setTimeout(resolve, Math.random() * applyMs * 1.3));
       await agent.stop("SIGKILL");

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRuleset, parseConfig, type IrRuleset } from "@switchyard/core";
+import { buildRuleset, diffIr, parseConfig, type IrRuleset } from "@switchyard/core";
 import { createLab, type Lab } from "@switchyard/netlab";
 import { irHash } from "./schema.ts";
 import { StateDir } from "../state/state-dir.ts";
@@ -12,9 +12,11 @@ import { addForeignTables, listForeignTables } from "../testing/foreign-tables.t
 
 // Hundreds of rulesets through PUT /v1/ruleset of a real managed agent, most of them hostile or
 // broken (commands smuggled into rules and elements, other tables, jumps out of the table, rules
-// the kernel refuses, stale revisions, wrong hashes), mixed with good ones. After every request
-// the host's firewall and Docker-like NAT tables are byte-identical to how they started, and the
-// agent's table is exactly the last good ruleset, whatever the answer was.
+// the kernel refuses, stale revisions, wrong hashes), mixed with good ones; about half of them
+// sent as PATCH /v1/ruleset instead (the patch from the last good ruleset to the same IR), which
+// must be refused exactly as the whole ruleset is. After every request the host's firewall and
+// Docker-like NAT tables are byte-identical to how they started, and the agent's table is
+// exactly the last good ruleset, whatever the answer was.
 
 const TOKEN = "hostile-test-token-0123456789abcdef01";
 const T = "switchyard";
@@ -123,12 +125,27 @@ async function ours(): Promise<string> {
 describe("a managed agent under hostile rulesets", () => {
   it(`${REQUESTS} requests: hostile ones refused with the reason, good ones applied; other tables untouched throughout`, async () => {
     agent = await startAgent(lab, { stateDir: join(dir, "state"), args: ["--managed", "--token-file", join(dir, "token"), "--drift-interval", "0"] });
-    const put = (body: unknown) => agent!.client.managed("PUT", "/v1/ruleset", TOKEN, body);
+    // PUT the request as it is, or PATCH it as the patch from the last good ruleset to its IR
+    // (a second PRNG decides, so that the sequence of kinds stays the one PUT alone had).
+    const asPatch = prng(0x9a7c4);
+    const sent = { put: 0, patch: 0 };
+    const put = (body: unknown) => {
+      const request = body as { revision: number; hash: string; ir: IrRuleset; force?: boolean };
+      if (asPatch() < 0.5 || good === undefined) {
+        sent.put++;
+        return agent!.client.managed("PUT", "/v1/ruleset", TOKEN, body);
+      }
+      sent.patch++;
+      const { ir, ...rest } = request;
+      return agent!.client.managed("PATCH", "/v1/ruleset", TOKEN, { ...rest, baseHash: irHash(good), patch: diffIr(good, ir) });
+    };
     const foreign = await listForeignTables(lab);
     const random = prng(0x5eed);
     let revision = 1;
-    let good = goodIr(revision);
-    expect((await put({ revision, hash: irHash(good), ir: good })).status).toBe(200);
+    let good: IrRuleset | undefined;
+    const first = goodIr(revision);
+    expect((await put({ revision, hash: irHash(first), ir: first })).status).toBe(200);
+    good = first;
     let expected = await ours();
     const seen = new Map<string, number>();
     const deadline = Date.now() + DEADLINE_MS;
@@ -136,9 +153,10 @@ describe("a managed agent under hostile rulesets", () => {
     for (; done < REQUESTS && Date.now() < deadline; done++) {
       if (random() < 0.3) {
         revision++;
-        good = goodIr(revision);
-        const answer = await put({ revision, hash: irHash(good), ir: good });
+        const next = goodIr(revision);
+        const answer = await put({ revision, hash: irHash(next), ir: next });
         expect([answer.status, answer.body], `good revision ${revision}`).toEqual([200, { applied: revision, changed: true }]);
+        good = next;
         expected = await ours();
       } else {
         const hostile = HOSTILE[Math.floor(random() * HOSTILE.length)] as Hostile;
@@ -152,6 +170,7 @@ describe("a managed agent under hostile rulesets", () => {
     }
     expect(done, "the loop ran out of time").toBe(REQUESTS);
     expect(seen.size, "every hostile kind was tried").toBe(HOSTILE.length);
+    expect(Math.min(sent.put, sent.patch), JSON.stringify(sent)).toBeGreaterThan(REQUESTS / 4);
 
     const status = (await agent.client.managed("GET", "/v1/status", TOKEN)).body as { appliedRevision: number };
     expect(status.appliedRevision).toBe(revision);

@@ -3,7 +3,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildRuleset, parseConfig, type IrRuleset } from "@switchyard/core";
+import { buildRuleset, checkPatchedIr, diffIr, parseConfig, type IrPatch, type IrRuleset } from "@switchyard/core";
 import { Applier } from "../applier.ts";
 import { errorBody, nftlbApi } from "../http/nftlb-api.ts";
 import { serveJson, type JsonServer } from "../http/server.ts";
@@ -49,7 +49,7 @@ beforeEach(async () => {
   nft = new ScriptedNft();
   stateDir = new StateDir(dir);
   await stateDir.open();
-  const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", checkIr });
+  const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", checkIr, checkPatch: checkPatchedIr });
   agent = new ManagedAgent({ applier, stateDir, log, controlPlane: "https://cp.example" });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -137,6 +137,123 @@ describe("ManagedAgent revision rules", () => {
   });
 });
 
+describe("ManagedAgent PATCH (a patch of the applied ruleset)", () => {
+  const farms = (ports: string, state: "up" | "down" = "up") =>
+    buildRuleset(
+      parseConfig({
+        farms: [
+          { name: "web", "virtual-addr": "198.18.1.100", "virtual-ports": ports, backends: [{ name: "b1", "ip-addr": "198.18.2.11" }, { name: "b2", "ip-addr": "198.18.2.12", state }] },
+          { name: "api", "virtual-addr": "198.18.1.101", "virtual-ports": "443", backends: [{ name: "b1", "ip-addr": "198.18.2.13" }] },
+        ],
+      }),
+      { table: "switchyard" },
+    );
+  const patchBody = (revision: number, from: IrRuleset, to: IrRuleset, extra: Record<string, unknown> = {}) => ({
+    revision,
+    baseHash: irHash(from),
+    hash: irHash(to),
+    patch: JSON.parse(JSON.stringify(diffIr(from, to))) as IrPatch,
+    ...extra,
+  });
+  const scripts = () => nft.calls.filter((c) => c.args.join(" ") === "-f -").map((c) => c.input);
+
+  it("applies the patch as a delta of what changed, saves it as a journal line, and reports the new revision and hash", async () => {
+    const [a, b] = [farms("80"), farms("80", "down")];
+    await agent.put(body(1, a));
+    const before = nft.calls.length;
+    expect(await agent.patch(patchBody(2, a, b))).toEqual({ status: 200, body: { applied: 2, changed: true } });
+    // One transaction, no check first: the web chain flushed and refilled, nothing else.
+    expect(nft.calls.slice(before).map((c) => c.args.join(" "))).toEqual(["-f -"]);
+    expect(scripts().at(-1)).toMatch(/^flush chain inet switchyard farm-web-4\nadd rule inet switchyard farm-web-4 .*\n$/);
+    expect(agent.status()).toMatchObject({ appliedRevision: 2, appliedHash: irHash(b), lastError: null, lastApply: { kind: "delta" } });
+    const journal = readFileSync(join(dir, "journal.ndjson"), "utf8");
+    expect(journal.trim().split("\n")).toHaveLength(1);
+    expect(JSON.parse(journal).patch.ir).toEqual(diffIr(a, b));
+    const saved = await stateDir.load();
+    expect([saved?.managed, saved?.ir]).toEqual([{ revision: 2, hash: irHash(b) }, b]);
+  });
+
+  it("a base other than the applied ruleset is 409 naming both hashes; nothing reaches nft", async () => {
+    const [a, b, c] = [farms("80"), farms("81"), farms("82")];
+    const none = await agent.patch(patchBody(1, a, b));
+    expect(none).toEqual({ status: 409, body: { error: expect.stringMatching(/^base mismatch: the patch is for ruleset [0-9a-f]{64}, this agent has no ruleset/), appliedRevision: null, appliedHash: null } });
+    await agent.put(body(1, a));
+    const before = nft.calls.length;
+    const answer = await agent.patch(patchBody(2, b, c));
+    expect(answer.status).toBe(409);
+    expect(answer.body).toEqual({ error: `base mismatch: the patch is for ruleset ${irHash(b)}, this agent has ruleset ${irHash(a)} (revision 1); send the whole ruleset (PUT /v1/ruleset)`, appliedRevision: 1, appliedHash: irHash(a) });
+    expect(nft.calls.length).toBe(before);
+    expect(agent.status().appliedRevision).toBe(1);
+  });
+
+  it("keeps the revision rules of PUT: the same revision and hash again is a no-op; older or same-with-another-hash is 409 unless forced", async () => {
+    const [a, b, c] = [farms("80"), farms("81"), farms("82")];
+    await agent.put(body(2, a));
+    expect((await agent.patch(patchBody(3, a, b))).status).toBe(200);
+    const before = nft.calls.length;
+    // A retry whose first answer was lost: its base is no longer applied, its result is.
+    expect(await agent.patch(patchBody(3, a, b))).toEqual({ status: 200, body: { applied: 3, changed: false } });
+    expect(await agent.patch(patchBody(2, b, c))).toEqual({ status: 409, body: { error: expect.stringMatching(/older than the applied revision 3/), appliedRevision: 3 } });
+    expect(await agent.patch(patchBody(3, b, c))).toEqual({ status: 409, body: { error: expect.stringMatching(/already applied with another hash/), appliedRevision: 3 } });
+    expect(nft.calls.length).toBe(before);
+    expect(await agent.patch(patchBody(3, b, c, { force: true }))).toEqual({ status: 200, body: { applied: 3, changed: true } });
+    expect(agent.status().appliedHash).toBe(irHash(c));
+  });
+
+  it("a wrong hash, a patch that does not fit, or a malformed body is 400 and changes nothing", async () => {
+    const [a, b] = [farms("80"), farms("81")];
+    await agent.put(body(1, a));
+    const before = nft.calls.length;
+    const wrong = await agent.patch({ ...patchBody(2, a, b), hash: irHash(farms("82")) });
+    expect(wrong).toEqual({ status: 400, body: { error: expect.stringMatching(/^hash mismatch: the patched ruleset's canonical JSON hashes to [0-9a-f]{64}, the request says/) } });
+    const misfit = await agent.patch({ ...patchBody(2, a, b), patch: { tables: [{ family: "inet", chains: { remove: ["nope"] } }] } });
+    expect(misfit).toEqual({ status: 400, body: { error: expect.stringMatching(/^the patch does not fit ruleset [0-9a-f]{64}, which this agent has: cannot remove chain nope/) } });
+    const malformed = await agent.patch({ ...patchBody(2, a, b), patch: { tables: [{ family: "inet", chains: { put: [{ name: "x", rules: [], script: "flush ruleset" }] } }] } });
+    expect(malformed).toEqual({ status: 400, body: { error: expect.stringMatching(/^invalid ruleset patch: patch\.tables\.0/) } });
+    expect(nft.calls.length).toBe(before);
+    expect(agent.status()).toMatchObject({ appliedRevision: 1, appliedHash: irHash(a) });
+    expect((await stateDir.load())?.managed?.revision).toBe(1);
+  });
+
+  it("a hostile patch is refused as a hostile ruleset is, with the guard's reason; a good one after it applies", async () => {
+    const [a, b] = [farms("80"), farms("80", "down")];
+    await agent.put(body(1, a));
+    const hostile = structuredClone(b) as IrRuleset;
+    hostile.tables[0]?.chains.find((c) => c.name === "farm-web-4")?.rules.push("accept; delete table inet filter");
+    const before = nft.calls.length;
+    const answer = await agent.patch(patchBody(2, a, hostile));
+    expect(answer).toEqual({ status: 400, body: { error: expect.stringMatching(/^ruleset refused: table inet switchyard, chain farm-web-4, rule \d+ .*separator/) } });
+    const removed = structuredClone(a) as IrRuleset;
+    removed.tables[0]!.chains = removed.tables[0]!.chains.filter((c) => c.name !== "farm-api-4");
+    expect(await agent.patch(patchBody(2, a, removed))).toEqual({ status: 400, body: { error: expect.stringMatching(/jumps to "farm-api-4", which is not a chain/) } });
+    expect(nft.calls.length).toBe(before);
+    expect(agent.status()).toMatchObject({ appliedRevision: 1, lastError: { message: expect.stringMatching(/farm-api-4/) } });
+    expect(await agent.patch(patchBody(2, a, b))).toEqual({ status: 200, body: { applied: 2, changed: true } });
+  });
+
+  it("after a restart, patches apply on the ruleset restored from the state dir (snapshot and journal)", async () => {
+    const [a, b, c] = [farms("80"), farms("80", "down"), farms("81", "down")];
+    await agent.put(body(1, a));
+    await agent.patch(patchBody(2, a, b));
+    await stateDir.close();
+    const reopened = new StateDir(dir);
+    await reopened.open();
+    const state = await reopened.load();
+    const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", checkIr, checkPatch: checkPatchedIr });
+    const fresh = new ManagedAgent({ applier, stateDir: reopened, log, controlPlane: "x" });
+    await fresh.restore(state!);
+    expect(fresh.status()).toMatchObject({ appliedRevision: 2, appliedHash: irHash(b) });
+    const before = nft.calls.length;
+    expect(await fresh.patch(patchBody(3, b, c))).toEqual({ status: 200, body: { applied: 3, changed: true } });
+    expect(nft.calls.slice(before).map((call) => call.args.join(" "))).toEqual(["-f -"]);
+    await reopened.close();
+    const again = new StateDir(dir);
+    expect(await again.load()).toMatchObject({ managed: { revision: 3, hash: irHash(c) }, ir: c });
+    // The journal holds the patches as lines after the snapshot of revision 1.
+    expect(readFileSync(join(dir, "journal.ndjson"), "utf8").trim().split("\n")).toHaveLength(2);
+  });
+});
+
 describe("managed API over HTTP", () => {
   let server: JsonServer;
   beforeEach(async () => {
@@ -159,10 +276,10 @@ describe("managed API over HTTP", () => {
   const auth = { Authorization: `Bearer ${TOKEN}` };
 
   it("needs the bearer token everywhere, metrics included", async () => {
-    for (const path of ["/v1/status", "/v1/facts", "/metrics", "/v1/ruleset"]) {
-      const none = await call("GET", path, {});
+    for (const [method, path] of [["GET", "/v1/status"], ["GET", "/v1/facts"], ["GET", "/metrics"], ["GET", "/v1/ruleset"], ["PUT", "/v1/ruleset"], ["PATCH", "/v1/ruleset"]] as const) {
+      const none = await call(method, path, {});
       expect([none.status, JSON.parse(none.text)]).toEqual([401, { error: expect.stringContaining("missing bearer token") }]);
-      const wrong = await call("GET", path, { Authorization: `Bearer ${"x".repeat(40)}` });
+      const wrong = await call(method, path, { Authorization: `Bearer ${"x".repeat(40)}` });
       expect([wrong.status, JSON.parse(wrong.text)]).toEqual([401, { error: "the token is not valid" }]);
     }
   });
@@ -177,6 +294,11 @@ describe("managed API over HTTP", () => {
     expect(metrics.type).toMatch(/^text\/plain/);
     expect(metrics.text).toContain("switchyard_agent_applied_revision 1\n");
     expect((await call("POST", "/v1/status", auth)).status).toBe(405);
+    const patched = irFor("81");
+    const patch = await call("PATCH", "/v1/ruleset", auth, { revision: 2, baseHash: irHash(irFor("80")), hash: irHash(patched), patch: diffIr(irFor("80"), patched) });
+    expect([patch.status, JSON.parse(patch.text)]).toEqual([200, { applied: 2, changed: true }]);
+    const post = await call("POST", "/v1/ruleset", auth, {});
+    expect([post.status, JSON.parse(post.text)]).toEqual([405, { error: "method POST is not allowed on /v1/ruleset (allowed: PUT, PATCH)" }]);
     expect((await call("GET", "/v1/nope", auth)).status).toBe(404);
     expect([(await call("PUT", "/v1/ruleset", auth, "{")).status]).toEqual([400]);
   });

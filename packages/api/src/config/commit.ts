@@ -1,11 +1,11 @@
 import { TRPCError } from "@trpc/server";
-import { diffConfigs, farmToNftlb, canonicalJson, type Config } from "@switchyard/core";
+import { diffConfigs, type Config } from "@switchyard/core";
 import type { Database, RevisionKind } from "@switchyard/db";
 import type { Deployer } from "../deploy/deployer.ts";
 import { ChangeRefused } from "../errors.ts";
 import type { Actor } from "../trpc.ts";
 import { known, remember } from "./cache.ts";
-import { loadConfig, snapshotOf, writeFarms, type Tx } from "./store.ts";
+import { farmCanonicalJson, loadConfig, snapshotOf, writeFarms, type Tx } from "./store.ts";
 
 // Every change to the desired config is one database transaction that writes the farms it
 // touches, a new Revision (the whole config, its hash, who, when, why) and an AuditEvent per
@@ -94,7 +94,7 @@ export function commitChange(db: Database, actor: Actor, request: ChangeRequest,
       await writeFarms(tx, next, diff, number);
       const before = new Map(current.farms.map((f) => [f.name, f]));
       const after = new Map(next.farms.map((f) => [f.name, f]));
-      const json = (farm: Config["farms"][number] | undefined) => (farm === undefined ? null : canonicalJson(farmToNftlb(farm)));
+      const json = (farm: Config["farms"][number] | undefined) => (farm === undefined ? null : farmCanonicalJson(farm));
       await tx.auditEvent.createMany({
         data: diff.farms.map((f) => ({
           actorName: actor.name,

@@ -1,4 +1,13 @@
-import { CountersReportSchema, DriftReportSchema, HostFactsSchema, type CountersReport, type DriftReport, type HostFacts, type PutRuleset } from "@switchyard/core";
+import {
+  CountersReportSchema,
+  DriftReportSchema,
+  HostFactsSchema,
+  type CountersReport,
+  type DriftReport,
+  type HostFacts,
+  type PatchRuleset,
+  type PutRuleset,
+} from "@switchyard/core";
 import { z } from "zod";
 
 // The control plane's side of the agent's managed API (packages/agent/src/managed/api.ts),
@@ -69,9 +78,22 @@ async function call(endpoint: AgentEndpoint, method: string, path: string, body:
  * same ruleset; the body is that text with the request's other fields around it.
  */
 export async function putRuleset(endpoint: AgentEndpoint, request: Omit<PutRuleset, "ir">, irJson: string, timeoutMs = 60_000): Promise<{ applied: number; changed: boolean }> {
-  const head = JSON.stringify(request);
-  const body = new RawJson(`${head.slice(0, -1)}${head === "{}" ? "" : ","}"ir":${irJson}}`);
-  return (await call(endpoint, "PUT", "v1/ruleset", body, timeoutMs)) as { applied: number; changed: boolean };
+  return (await call(endpoint, "PUT", "v1/ruleset", withJson(request, "ir", irJson), timeoutMs)) as { applied: number; changed: boolean };
+}
+
+/**
+ * PATCH /v1/ruleset: the patch (as JSON text, serialized once for every node that gets the same
+ * patch) from the ruleset the agent has (`baseHash`) to the one of `hash`. The agent answers 409
+ * when it does not have `baseHash`; the caller then sends the whole ruleset.
+ */
+export async function patchRuleset(endpoint: AgentEndpoint, request: Omit<PatchRuleset, "patch">, patchJson: string, timeoutMs = 60_000): Promise<{ applied: number; changed: boolean }> {
+  return (await call(endpoint, "PATCH", "v1/ruleset", withJson(request, "patch", patchJson), timeoutMs)) as { applied: number; changed: boolean };
+}
+
+/** `fields` as JSON with `key` set to `json`, a text that is JSON already. */
+function withJson(fields: object, key: string, json: string): RawJson {
+  const head = JSON.stringify(fields);
+  return new RawJson(`${head.slice(0, -1)}${head === "{}" ? "" : ","}${JSON.stringify(key)}:${json}}`);
 }
 
 export async function agentStatus(endpoint: AgentEndpoint, timeoutMs = 5_000): Promise<AgentStatus> {

@@ -1,9 +1,9 @@
 import { EventEmitter } from "node:events";
-import type { Config, Labels } from "@switchyard/core";
+import { diffIr, type Config, type Labels } from "@switchyard/core";
 import type { Database, Node } from "@switchyard/db";
 import { configAt } from "../config/cache.ts";
 import { nodeToken } from "../nodes/token.ts";
-import { AgentCallError, agentStatus, putRuleset, type AgentEndpoint } from "./agent-http.ts";
+import { AgentCallError, agentStatus, patchRuleset, putRuleset, type AgentEndpoint } from "./agent-http.ts";
 import { FleetRenderer, nodeIr, nodeLabels, renderedOf, type Rendered } from "./render.ts";
 
 // Deploys: the latest revision rendered for each node (the farms placed on it) and sent to the
@@ -14,6 +14,14 @@ import { FleetRenderer, nodeIr, nodeLabels, renderedOf, type Rendered } from "./
 // (a "held" row each, naming the canary's failure). One deploy runs at a time; changes that
 // arrive meanwhile are folded into one more run. A reconcile asks every agent what it runs and
 // redeploys to those that are behind (a node that was down catches up).
+//
+// What a node gets: while the deployer knows the ruleset the node applied last (it saw the
+// agent say so, since this process started), the patch from that one to the new one (PATCH
+// /v1/ruleset: a few hundred bytes for a backend's change at 10,000 farms, where the whole
+// ruleset is megabytes for the agent to parse, check and diff); otherwise, or when the agent
+// refuses the patch for any reason (its ruleset is not the base: 409), the whole ruleset (PUT)
+// in the same try. The agent applies a patch only on top of the base it names, so a wrong
+// guess costs one refused request, never a wrong ruleset.
 
 export interface DeployerOptions {
   db: Database;
@@ -78,8 +86,27 @@ export function chooseCanary<T extends { name: string; labels: Labels }>(nodes: 
 }
 
 /** A node and its desired ruleset at the revision being deployed. */
-interface Plan extends Rendered {
+interface Plan {
   node: Node;
+  rendered: Rendered;
+}
+
+/**
+ * The patches of one deploy run, as JSON, by (base, target) hash: nodes that had the same
+ * ruleset and get the same one share one diff and one serialization.
+ */
+class PatchCache {
+  private readonly texts = new Map<string, string>();
+
+  json(base: Rendered, target: Rendered): string {
+    const key = `${base.hash}>${target.hash}`;
+    let text = this.texts.get(key);
+    if (text === undefined) {
+      text = JSON.stringify(diffIr(base.ir, target.ir));
+      this.texts.set(key, text);
+    }
+    return text;
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,6 +131,13 @@ export class Deployer extends EventEmitter {
   /** What the queued run (`next`) was asked for. */
   private queued: Required<DeployOptions> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * The ruleset each node (by id) was last seen to apply: the base of its next patch. Only in
+   * memory: after a restart the first deploy to each node sends the whole ruleset.
+   */
+  private readonly applied = new Map<number, Rendered>();
+  /** Nodes (by id, at the URL) whose agent has no PATCH /v1/ruleset (an older agent): sent whole. */
+  private readonly wholeOnly = new Map<number, string>();
 
   constructor(private readonly options: DeployerOptions) {
     super();
@@ -166,7 +200,8 @@ export class Deployer extends EventEmitter {
     const behind: Plan[] = [];
     const unreachable = new Map<Plan, NodeOutcome>();
     await inParallel(plans, this.options.concurrency ?? 8, async (plan) => {
-      const { node, hash } = plan;
+      const { node } = plan;
+      const { hash } = plan.rendered;
       try {
         const status = await agentStatus(this.endpoint(node));
         const drift = status.drift?.drifted === true;
@@ -186,7 +221,7 @@ export class Deployer extends EventEmitter {
       }
     });
     const staged = (this.options.canary ?? false) || (await db.deployment.count({ where: { revisionNumber: latest.number, status: "held" } })) > 0;
-    for (const [plan, outcome] of await this.send(latest.number, config, behind, staged, unreachable)) outcomes.set(plan, outcome);
+    for (const [plan, outcome] of await this.send(latest.number, behind, staged, new PatchCache(), unreachable)) outcomes.set(plan, outcome);
     return plans.map((plan) => outcomes.get(plan) as NodeOutcome);
   }
 
@@ -202,7 +237,7 @@ export class Deployer extends EventEmitter {
     const latest = await db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } });
     const config = latest === null ? null : await configAt(db, latest.number);
     if (latest === null || config === null) return null;
-    return this.deployNode(node, latest.number, config);
+    return this.deployNode(node, latest.number, renderedOf(nodeIr(config, node)), new PatchCache());
   }
 
   /** Reconciles every `intervalMs` until stop(). */
@@ -222,8 +257,8 @@ export class Deployer extends EventEmitter {
     const config = latest === null ? null : await configAt(db, latest.number);
     if (latest === null || config === null) return [];
     const plans = await this.plan(latest.number, config);
-    const targets = options.everyNode ? plans : plans.filter((p) => p.node.appliedHash !== p.hash);
-    const outcomes = await this.send(latest.number, config, targets, options.canary);
+    const targets = options.everyNode ? plans : plans.filter((p) => p.node.appliedHash !== p.rendered.hash);
+    const outcomes = await this.send(latest.number, targets, options.canary, new PatchCache());
     return plans.map((plan) => outcomes.get(plan) ?? { node: plan.node.name, revision: latest.number, status: "skipped", attempts: 0, ms: 0 });
   }
 
@@ -232,10 +267,10 @@ export class Deployer extends EventEmitter {
     const { db } = this.options;
     const nodes = await db.node.findMany({ orderBy: { id: "asc" } });
     const renderer = new FleetRenderer(config);
-    const plans = nodes.map((node) => ({ node, ...renderer.render(node) }));
-    const stale = plans.filter((p) => p.node.desiredRevision !== revision || p.node.desiredHash !== p.hash);
+    const plans = nodes.map((node) => ({ node, rendered: renderer.render(node) }));
+    const stale = plans.filter((p) => p.node.desiredRevision !== revision || p.node.desiredHash !== p.rendered.hash);
     if (stale.length > 0) {
-      await db.$transaction(stale.map((p) => db.node.update({ where: { id: p.node.id }, data: { desiredRevision: revision, desiredHash: p.hash } })));
+      await db.$transaction(stale.map((p) => db.node.update({ where: { id: p.node.id }, data: { desiredRevision: revision, desiredHash: p.rendered.hash } })));
     }
     return plans;
   }
@@ -244,14 +279,14 @@ export class Deployer extends EventEmitter {
    * Deploys to `targets`, staged or not; the outcome of each. `unreachable`: nodes that did
    * not answer (a reconcile's status check), which may be the canary, and then failed already.
    */
-  private async send(revision: number, config: Config, targets: Plan[], canary: boolean, unreachable = new Map<Plan, NodeOutcome>()): Promise<Map<Plan, NodeOutcome>> {
+  private async send(revision: number, targets: Plan[], canary: boolean, patches: PatchCache, unreachable = new Map<Plan, NodeOutcome>()): Promise<Map<Plan, NodeOutcome>> {
     const outcomes = new Map<Plan, NodeOutcome>();
     const concurrency = this.options.concurrency ?? 8;
     let rest = targets;
     const candidates = [...targets, ...unreachable.keys()];
     if (canary && targets.length > 0 && candidates.length > 1) {
       const first = chooseCanary(candidates.map((plan) => ({ plan, name: plan.node.name, labels: nodeLabels(plan.node.labels) })))?.plan as Plan;
-      const outcome = unreachable.get(first) ?? (await this.deployNode(first.node, revision, config, first, true));
+      const outcome = unreachable.get(first) ?? (await this.deployNode(first.node, revision, first.rendered, patches, true));
       if (!unreachable.has(first)) outcomes.set(first, outcome);
       rest = targets.filter((p) => p !== first);
       if (outcome.status !== "applied") {
@@ -259,7 +294,7 @@ export class Deployer extends EventEmitter {
         return outcomes;
       }
     }
-    const done = await inParallel(rest, concurrency, (plan) => this.deployNode(plan.node, revision, config, plan));
+    const done = await inParallel(rest, concurrency, (plan) => this.deployNode(plan.node, revision, plan.rendered, patches));
     rest.forEach((plan, i) => outcomes.set(plan, done[i] as NodeOutcome));
     return outcomes;
   }
@@ -284,10 +319,44 @@ export class Deployer extends EventEmitter {
     this.emit("deployment", event);
   }
 
-  private async deployNode(node: Node, revision: number, config: Config, rendered?: Rendered, canary = false): Promise<NodeOutcome> {
+  /** The ruleset `node` runs, as far as this deployer knows, when a patch of it may be sent. */
+  private baseOf(node: Node): Rendered | undefined {
+    const base = this.applied.get(node.id);
+    if (base === undefined || this.wholeOnly.get(node.id) === node.url) return undefined;
+    // The node's row is what a reconcile last heard from the agent: another hash there means
+    // someone else changed the node (another control plane process, a hand-made PUT).
+    return node.appliedHash === base.hash ? base : undefined;
+  }
+
+  /**
+   * Sends `rendered` to the node: as a patch of the ruleset it runs when that is known, and
+   * whole when not, or when the agent answers the patch with any refusal (then at once, in the
+   * same try). A patch that got no answer at all is an error like any other (the next try sends
+   * it again: the agent takes the same revision and hash twice as a no-op).
+   */
+  private async sendTo(node: Node, revision: number, rendered: Rendered, force: boolean, patches: PatchCache): Promise<void> {
+    const endpoint = this.endpoint(node);
+    const timeout = this.options.timeoutMs ?? 60_000;
+    const fields = { revision, hash: rendered.hash, ...(force ? { force: true } : {}) };
+    const base = this.baseOf(node);
+    if (base !== undefined) {
+      try {
+        await patchRuleset(endpoint, { ...fields, baseHash: base.hash }, patches.json(base, rendered), timeout);
+        return;
+      } catch (error) {
+        if (!(error instanceof AgentCallError) || error.status === null) throw error;
+        // Refused (the agent has another ruleset, or could not take this patch): sent whole.
+        this.applied.delete(node.id);
+        if (error.status === 404 || error.status === 405) this.wholeOnly.set(node.id, node.url);
+      }
+    }
+    await putRuleset(endpoint, fields, rendered.json, timeout);
+  }
+
+  private async deployNode(node: Node, revision: number, rendered: Rendered, patches: PatchCache, canary = false): Promise<NodeOutcome> {
     const { db } = this.options;
     const started = performance.now();
-    const { hash, json } = rendered ?? renderedOf(nodeIr(config, node));
+    const { hash } = rendered;
     const mark = canary ? { canary: true } : {};
     const deployment = await db.deployment.create({ data: { revisionNumber: revision, nodeId: node.id, status: "applying", startedAt: new Date() } });
     const attempts = this.options.attempts ?? 3;
@@ -302,7 +371,8 @@ export class Deployer extends EventEmitter {
       attempt++;
       this.emitEvent({ node: node.name, revision, status: "applying", error: null, attempt, ...mark });
       try {
-        await putRuleset(this.endpoint(node), { revision, hash, ...(force ? { force: true } : {}) }, json, this.options.timeoutMs ?? 60_000);
+        await this.sendTo(node, revision, rendered, force, patches);
+        this.applied.set(node.id, rendered);
         const now = new Date();
         await db.deployment.update({ where: { id: deployment.id }, data: { status: "applied", attempts: attempt, finishedAt: now, error: null } });
         await db.node.update({ where: { id: node.id }, data: { appliedRevision: revision, appliedHash: hash, lastSeenAt: now, lastError: null } });

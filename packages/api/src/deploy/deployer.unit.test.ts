@@ -1,9 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
-import { irHash, type IrRuleset } from "@switchyard/core";
+import { diffIr, irHash, patchIr, type IrPatch, type IrRuleset } from "@switchyard/core";
 import type { Database } from "@switchyard/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { TRPCError } from "@trpc/server";
 import { describeError } from "../errors.ts";
 import { createCaller } from "../router.ts";
@@ -11,24 +11,43 @@ import { scratchDatabase } from "../testing/database.ts";
 import { chooseCanary, Deployer, type DeploymentEvent } from "./deployer.ts";
 import { FleetRenderer } from "./render.ts";
 
+// diffIr watched (and still run): the deployer diffs once per pair of rulesets, not per node.
+vi.mock("@switchyard/core", async (importOriginal) => {
+  const core = await importOriginal<typeof import("@switchyard/core")>();
+  return { ...core, diffIr: vi.fn(core.diffIr) };
+});
+
 // The deployer against a real SQLite file and fake agents over real HTTP on loopback: farms
 // placed by node labels reach only their nodes, a change is sent only to the nodes it
 // changes, a relabel moves farms, and a staged deploy stops at a failed canary. (The kernel
 // side, real agents in namespaces, is fleet.integration.test.ts.)
 
 interface Put {
+  /** PUT (the whole ruleset) or PATCH (a patch of the applied one). */
+  method: "PUT" | "PATCH";
   revision: number;
   hash: string;
   force: boolean;
   farms: string[];
+  /** The request body's size. */
+  bytes: number;
 }
 
-/** An agent's managed API as far as the deployer sees it: PUT /v1/ruleset (with its revision rules) and GET /v1/status. */
+const farmsOf = (ir: IrRuleset) => [...new Set(ir.tables.flatMap((t) => t.chains.map((c) => /^farm-(.+)-\d$/.exec(c.name)?.[1]).filter((n): n is string => n !== undefined)))];
+
+/**
+ * An agent's managed API as far as the deployer sees it: PUT and PATCH /v1/ruleset (with the
+ * revision rules, and PATCH only on top of the applied ruleset) and GET /v1/status.
+ */
 class FakeAgent {
-  applied: { revision: number; hash: string } | null = null;
+  applied: { revision: number; hash: string; ir: IrRuleset } | null = null;
   puts: Put[] = [];
-  /** When set, PUT answers this status (500: the agent could not apply; 400: it refused the ruleset). */
+  /** Every ruleset request's method, those refused included. */
+  requests: string[] = [];
+  /** When set, PUT and PATCH answer this status (500: the agent could not apply; 400: it refused the ruleset). */
   failWith: number | null = null;
+  /** When set, PATCH answers this status (404: an agent from before PATCH). */
+  patchFailWith: number | null = null;
   /** When set, GET /v1/status fails too (the agent is as good as unreachable). */
   down = false;
   private server: Server | null = null;
@@ -47,17 +66,27 @@ class FakeAgent {
           if (this.down) return answer(503, { error: "down" });
           return answer(200, { appliedRevision: this.applied?.revision ?? null, appliedHash: this.applied?.hash ?? null, lastError: null, nftVersion: "fake", drift: null });
         }
-        if (req.method !== "PUT" || req.url !== "/v1/ruleset") return answer(404, { error: "no such route" });
-        const { revision, hash, ir, force = false } = JSON.parse(body) as { revision: number; hash: string; ir: IrRuleset; force?: boolean };
-        const farms = [...new Set(ir.tables.flatMap((t) => t.chains.map((c) => /^farm-(.+)-\d$/.exec(c.name)?.[1]).filter((n): n is string => n !== undefined)))];
-        this.puts.push({ revision, hash, force, farms });
-        if (this.failWith !== null) return answer(this.failWith, { error: "nft refused the ruleset; nothing was changed: fake" });
+        if ((req.method !== "PUT" && req.method !== "PATCH") || req.url !== "/v1/ruleset") return answer(404, { error: "no such route" });
+        this.requests.push(req.method);
+        const request = JSON.parse(body) as { revision: number; hash: string; ir?: IrRuleset; baseHash?: string; patch?: IrPatch; force?: boolean };
+        const { revision, hash, force = false } = request;
         const current = this.applied;
+        let ir: IrRuleset;
+        if (req.method === "PATCH") {
+          if (this.patchFailWith !== null) return answer(this.patchFailWith, { error: "no PATCH here" });
+          if (current === null || current.hash !== request.baseHash) {
+            return answer(409, { error: `base mismatch: the patch is for ruleset ${request.baseHash}, this agent has ${current?.hash ?? "none"}`, appliedRevision: current?.revision ?? null });
+          }
+          ir = patchIr(current.ir, request.patch as IrPatch);
+          if (irHash(ir) !== hash) return answer(400, { error: "hash mismatch" });
+        } else ir = request.ir as IrRuleset;
+        this.puts.push({ method: req.method, revision, hash, force, farms: farmsOf(ir), bytes: body.length });
+        if (this.failWith !== null) return answer(this.failWith, { error: "nft refused the ruleset; nothing was changed: fake" });
         if (current !== null && !force) {
           if (revision === current.revision && hash !== current.hash) return answer(409, { error: `revision ${revision} is already applied with another hash`, appliedRevision: current.revision });
           if (revision < current.revision) return answer(409, { error: `revision ${revision} is older`, appliedRevision: current.revision });
         }
-        this.applied = { revision, hash };
+        this.applied = { revision, hash, ir };
         return answer(200, { applied: revision, changed: true });
       });
     });
@@ -69,9 +98,14 @@ class FakeAgent {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
-  /** The farms of the last ruleset it applied. */
+  /** The farms of the ruleset it applied. */
   get farms(): string[] | undefined {
-    return this.puts.findLast((p) => p.hash === this.applied?.hash)?.farms;
+    return this.applied === null ? undefined : farmsOf(this.applied.ir);
+  }
+
+  /** The methods of its last `n` requests. */
+  methods(n: number): string[] {
+    return this.puts.slice(-n).map((p) => p.method);
   }
 }
 
@@ -189,6 +223,93 @@ describe("farms placed by labels", () => {
     expect((selector as Error).message).toMatch(/^farm "web", x-placement = "role": "role" is not key=value/);
     expect(await db.revision.count()).toBe(0);
     expect((await admin().nodes.list()).find((n) => n.name === "lb1")?.labels).toEqual({ role: "edge", zone: "a" });
+  });
+});
+
+describe("patches", () => {
+  const ready = async () => {
+    await quiet().farms.create({ farm: farm("web", "80", "role=edge") });
+    await quiet().farms.create({ farm: farm("dns", "53") });
+    await settle();
+  };
+  const methods = () => Object.fromEntries(Object.entries(agents).map(([name, a]) => [name, a.requests.join(" ")]));
+  const clear = () => Object.values(agents).forEach((a) => (a.requests = []));
+
+  it("a change goes to each node as the patch of the ruleset it applied, diffed and serialized once for nodes that share both", async () => {
+    // The first deploy of this control plane knows no node's ruleset: whole.
+    await ready();
+    expect(methods()).toEqual({ lb1: "PUT", lb2: "PUT", lb3: "PUT" });
+    clear();
+    const diffs = vi.mocked(diffIr).mock.calls.length;
+    await quiet().backends.setState({ farm: "web", name: "b1", state: "down" });
+    expect(statusOf(await settle())).toEqual({ lb1: "applied", lb2: "applied", lb3: "skipped" });
+    expect(methods()).toEqual({ lb1: "PATCH", lb2: "PATCH", lb3: "" });
+    // lb1 and lb2 had the same ruleset and get the same one.
+    expect(vi.mocked(diffIr).mock.calls.length - diffs).toBe(1);
+    const [put, patch] = [agents.lb1?.puts.at(-2), agents.lb1?.puts.at(-1)];
+    expect(patch).toMatchObject({ method: "PATCH", farms: ["web", "dns"], revision: 3 });
+    expect(patch?.bytes).toBeLessThan(put?.bytes ?? 0);
+    expect((await admin().nodes.list()).map((n) => [n.name, n.appliedRevision, n.upToDate])).toEqual([
+      ["lb1", 3, true],
+      ["lb2", 3, true],
+      ["lb3", 2, true],
+    ]);
+  });
+
+  it("a node that has another ruleset than the base answers 409: it is sent whole in the same try, and patched again after", async () => {
+    await ready();
+    // lb1's agent got another ruleset behind this control plane's back (its record does not know).
+    const lb1 = agents.lb1 as FakeAgent;
+    const other = { tables: [] };
+    lb1.applied = { revision: 2, hash: irHash(other), ir: other };
+    clear();
+    const { revision } = await quiet().backends.setState({ farm: "web", name: "b1", state: "down" });
+    const outcomes = await settle();
+    expect(outcomes.find((o) => o.node === "lb1")).toMatchObject({ status: "applied", attempts: 1 });
+    expect(methods()).toMatchObject({ lb1: "PATCH PUT", lb2: "PATCH" });
+    expect([lb1.applied?.revision, lb1.farms]).toEqual([revision, ["web", "dns"]]);
+    expect((await admin().deployments.list({ revision, node: "lb1" }))[0]).toMatchObject({ status: "applied", attempts: 1, error: null });
+    clear();
+    await quiet().backends.setState({ farm: "web", name: "b1", state: "up" });
+    await settle();
+    expect(methods()).toMatchObject({ lb1: "PATCH", lb2: "PATCH" });
+  });
+
+  it("a patch refused for any other reason (400, 500) is sent whole in the same try; an agent without PATCH (404) is sent whole from then on", async () => {
+    await ready();
+    (agents.lb1 as FakeAgent).patchFailWith = 400;
+    (agents.lb2 as FakeAgent).patchFailWith = 404;
+    clear();
+    await quiet().backends.setState({ farm: "web", name: "b1", state: "down" });
+    expect(statusOf(await settle())).toMatchObject({ lb1: "applied", lb2: "applied" });
+    expect(methods()).toMatchObject({ lb1: "PATCH PUT", lb2: "PATCH PUT" });
+    (agents.lb1 as FakeAgent).patchFailWith = null;
+    clear();
+    await quiet().backends.setState({ farm: "web", name: "b1", state: "up" });
+    await settle();
+    expect(methods()).toMatchObject({ lb1: "PATCH", lb2: "PUT" });
+    expect([agents.lb1?.farms, agents.lb2?.farms]).toEqual([["web", "dns"], ["web", "dns"]]);
+  });
+
+  it("after a restart (a new deployer) the first deploy to each node is whole, the next ones patches; a node that did not answer is patched again", async () => {
+    await ready();
+    deployer = new Deployer({ db, key, attempts: 2, backoffMs: [1] });
+    clear();
+    await quiet().backends.setState({ farm: "dns", name: "b1", state: "down" });
+    await settle();
+    expect(methods()).toEqual({ lb1: "PUT", lb2: "PUT", lb3: "PUT" });
+    clear();
+    const lb3 = agents.lb3 as FakeAgent;
+    await lb3.stop();
+    await quiet().backends.setState({ farm: "dns", name: "b1", state: "up" });
+    const outcomes = await settle();
+    expect(statusOf(outcomes)).toEqual({ lb1: "applied", lb2: "applied", lb3: "failed" });
+    expect(outcomes[2]?.error).toMatch(/^PATCH http:\/\/127\.0\.0\.1:\d+\/v1\/ruleset: /);
+    await lb3.start();
+    await db.node.update({ where: { name: "lb3" }, data: { url: lb3.url } });
+    expect(statusOf(await deployer.reconcile())).toEqual({ lb1: "skipped", lb2: "skipped", lb3: "applied" });
+    expect(methods()).toEqual({ lb1: "PATCH", lb2: "PATCH", lb3: "PATCH" });
+    expect(lb3.farms).toEqual(["dns"]);
   });
 });
 

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
+import { irHash } from "@switchyard/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, listRuleset, type RunningAgent } from "@switchyard/agent/testing";
 import { createLab, type HostLink, type Lab } from "@switchyard/netlab";
@@ -16,7 +17,10 @@ import { Deployer } from "./deployer.ts";
 // reach both kernels, traffic follows, rollback restores the old rules, a node that was down
 // catches up, and a refused change touches neither the database nor any node. A farm placed
 // by labels reaches only its node and moves with a relabel; a staged deploy whose canary
-// fails leaves the other node's kernel as it was.
+// fails leaves the other node's kernel as it was. Once the control plane has seen a node apply a
+// ruleset, it sends the next one as a patch of it; a node whose ruleset changed behind its back
+// refuses the patch and gets the whole ruleset; a restarted node takes patches of the ruleset
+// it restored from its state dir.
 
 const VIP = "198.18.1.100";
 let labs: Lab[] = [];
@@ -30,6 +34,16 @@ const agents: (RunningAgent | undefined)[] = [];
 const tokenFiles: string[] = [];
 
 const api = () => createCaller({ db, actor: { id: 1, name: "alice", role: "admin" }, deployer, publicUrl: "http://cp.test" });
+/** How node `i`'s agent applied the ruleset of `revision`: "put" or "patch" (from its log). */
+function appliedVia(i: number, revision: number): string[] {
+  return (agents[i]?.stderr() ?? "")
+    .split("\n")
+    .filter((line) => line.includes('"msg":"ruleset applied"'))
+    .map((line) => JSON.parse(line) as { revision: number; via: string })
+    .filter((entry) => entry.revision === revision)
+    .map((entry) => entry.via);
+}
+
 /** Changes that start no deploy of their own: the test deploys them as it says. */
 const quiet = () => createCaller({ db, actor: { id: 1, name: "alice", role: "admin" } });
 
@@ -148,9 +162,20 @@ describe("a fleet of two nodes behind the control plane", () => {
   });
 
   it("a backend set down is followed on both nodes; a rollback brings the old rules back as a new revision", async () => {
-    await api().backends.setState({ farm: "web", name: "b2", state: "down", baseRevision: 1 });
+    // lb1's ruleset replaced behind the control plane's back (same revision, forced): the patch
+    // the deployer sends it next does not fit, so lb1 refuses it and gets the whole ruleset.
+    const token = readFileSync(tokenFiles[0] ?? "", "utf8").trim();
+    const empty = { tables: [] };
+    const replaced = await fetch(`http://${links[0]?.balancerAddr}:5555/v1/ruleset`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ revision: 1, hash: irHash(empty), ir: empty, force: true }),
+    });
+    expect(replaced.status).toBe(200);
+    const { revision } = await api().backends.setState({ farm: "web", name: "b2", state: "down", baseRevision: 1 });
     await api().deployments.deploy();
     for (const lab of labs) expect(await traffic(lab, 10)).toEqual({ b1: 10 });
+    expect([appliedVia(0, revision), appliedVia(1, revision)]).toEqual([["put"], ["patch"]]);
     const before = await listRuleset(labs[0] as Lab);
 
     expect(await api().revisions.rollback({ to: 1 })).toEqual({ revision: 3, changed: true });
@@ -175,7 +200,8 @@ describe("a fleet of two nodes behind the control plane", () => {
       ["lb1", "applied"],
       ["lb2", "failed"],
     ]);
-    expect(outcomes[1]?.error).toMatch(/^PUT http:\/\/198\.19\.\d+\.\d+:5555\/v1\/ruleset: /);
+    // No answer: the patch is sent again (it would be a no-op had the agent applied it unheard).
+    expect(outcomes[1]?.error).toMatch(/^PATCH http:\/\/198\.19\.\d+\.\d+:5555\/v1\/ruleset: /);
     expect(outcomes[1]?.attempts).toBe(3);
     const failed = await api().deployments.list({ node: "lb2", revision: 4 });
     expect(failed[0]).toMatchObject({ status: "failed", attempts: 3 });
@@ -188,6 +214,8 @@ describe("a fleet of two nodes behind the control plane", () => {
       ["lb2", "applied"],
     ]);
     for (const lab of labs) expect(await traffic(lab, 10)).toEqual({ b2: 10 });
+    // The restarted agent took the patch on top of the ruleset it restored from its state dir.
+    expect(appliedVia(1, 4)).toEqual(["patch"]);
   });
 
   it("a refused change (conflict, bad address, viewer) changes neither the database nor any node", async () => {
@@ -300,7 +328,7 @@ describe("a fleet of two nodes behind the control plane", () => {
       ["lb1", "failed", true],
       ["lb2", "held", false],
     ]);
-    expect(outcomes[1]?.error).toMatch(new RegExp(`^held: the canary node lb1 did not apply revision ${revision}: PUT http://198\\.19\\.\\d+\\.\\d+:5555/v1/ruleset: `));
+    expect(outcomes[1]?.error).toMatch(new RegExp(`^held: the canary node lb1 did not apply revision ${revision}: (PUT|PATCH) http://198\\.19\\.\\d+\\.\\d+:5555/v1/ruleset: `));
     expect(events.filter((e) => e.node === "lb2")).toEqual([expect.objectContaining({ node: "lb2", status: "held" })]);
     expect(events.filter((e) => e.node === "lb1").every((e) => e.canary === true)).toBe(true);
     expect((await api().deployments.list({ revision })).map((d) => [d.node.name, d.status])).toEqual([

@@ -4,11 +4,11 @@ import {
   factsFromHost,
   HostFactsSchema,
   canonicalJson,
+  irHash,
   LabelsSchema,
   NO_FACTS,
   placementMatches,
   PLACEMENT_ATTRIBUTE,
-  sha256Hex,
   type Config,
   type Facts,
   type IrRuleset,
@@ -55,14 +55,29 @@ export function nodeIr(config: Config, node: NodeRenderInput): IrRuleset {
 export interface Rendered {
   ir: IrRuleset;
   hash: string;
-  /** The IR's canonical JSON: what `hash` is of, and the `ir` of the body every node that shares it receives. */
-  json: string;
+  /**
+   * The IR's canonical JSON, the `ir` of the body every node that shares it receives when it
+   * is sent whole; written when first asked for (a node sent a patch never needs it).
+   */
+  readonly json: string;
 }
 
-/** Serialized once: at 10,000 farms the IR's JSON is megabytes, and each node would pay for it again. */
+/**
+ * The IR with its hash, and its JSON once it is needed, for every node that shares it. The
+ * hash goes piece by piece over the farm chains core's builder shares between builds (frozen,
+ * their canonical text remembered): after a one-farm change, ~10 ms at 10,000 farms rather
+ * than ~90 ms for the whole text.
+ */
 export function renderedOf(ir: IrRuleset): Rendered {
-  const json = canonicalJson(ir);
-  return { ir, hash: sha256Hex(json), json };
+  let json: string | undefined;
+  return {
+    ir,
+    hash: irHash(ir),
+    get json() {
+      json ??= canonicalJson(ir);
+      return json;
+    },
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { IrRulesetSchema, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
+import { IrPatchSchema, type IrPatch, type TablePatch } from "./ir-patch.ts";
 
 // The agent composes every table, chain and map command itself; only rule statements and
 // map elements travel as text. This module decides whether that text may be pasted into
@@ -187,8 +188,20 @@ function forbiddenWords(text: string): string[] {
   return [...found];
 }
 
+interface Lookup<V> {
+  get(name: string): V | undefined;
+  has(name: string): boolean;
+}
+
 interface TableIndex {
   where: string;
+  chains: Lookup<IrChain>;
+  maps: Lookup<IrMap>;
+  counters: { has(name: string): boolean };
+}
+
+/** A table's names, as the checks look things up in them. */
+interface TableNames {
   chains: Map<string, IrChain>;
   maps: Map<string, IrMap>;
   counters: Set<string>;
@@ -292,33 +305,38 @@ function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, r
   for (const problem of found) reasons.push(`${at}: ${problem}`);
 }
 
-function checkMap(index: TableIndex, map: IrMap, reasons: string[]): void {
-  const parts = map.key.split(" . ").length;
-  const seen = new Set<string>();
-  map.elements.forEach(([key, value], i) => {
-    const at = `${index.where}, map ${map.name}, element ${i + 1}`;
-    const keyProblems = textProblems(key);
-    for (const problem of keyProblems) reasons.push(`${at} key ${snippet(key)}: ${problem}`);
-    if (keyProblems.length === 0) {
-      const keyParts = key.split(" . ");
-      if (keyParts.length !== parts) reasons.push(`${at} key ${snippet(key)}: has ${keyParts.length} parts, the map's type ${map.key} has ${parts}`);
-      else if (!keyParts.every((p) => KEY_PART.test(p))) {
-        reasons.push(`${at} key ${snippet(key)}: a part is not an address, port, range, protocol or MAC`);
-      }
+/** One element of `map` (the `i`th); `seen` collects keys for the duplicate check of a whole map. */
+function checkElement(index: TableIndex, map: IrMap, key: string, value: string, i: number, reasons: string[], seen?: Set<string>): void {
+  const at = `${index.where}, map ${map.name}, element ${i + 1}`;
+  const keyProblems = textProblems(key);
+  for (const problem of keyProblems) reasons.push(`${at} key ${snippet(key)}: ${problem}`);
+  if (keyProblems.length === 0) {
+    const parts = map.key.split(" . ").length;
+    const keyParts = key.split(" . ");
+    if (keyParts.length !== parts) reasons.push(`${at} key ${snippet(key)}: has ${keyParts.length} parts, the map's type ${map.key} has ${parts}`);
+    else if (!keyParts.every((p) => KEY_PART.test(p))) {
+      reasons.push(`${at} key ${snippet(key)}: a part is not an address, port, range, protocol or MAC`);
+    }
+    if (seen !== undefined) {
       if (seen.has(key)) reasons.push(`${at} key ${snippet(key)}: is a duplicate key in this map`);
       seen.add(key);
     }
-    const valueProblems = textProblems(value);
-    for (const problem of valueProblems) reasons.push(`${at} value ${snippet(value)}: ${problem}`);
-    if (valueProblems.length > 0) return;
-    const target = verdictTarget(value);
-    if (target !== undefined) {
-      const problem = chainTargetProblem(index, target);
-      if (problem !== null) reasons.push(`${at} value ${snippet(value)}: ${problem}`);
-    } else if (!VERDICT.test(value)) {
-      reasons.push(`${at} value ${snippet(value)}: must be "goto <chain>", "jump <chain>", accept, drop or return`);
-    }
-  });
+  }
+  const valueProblems = textProblems(value);
+  for (const problem of valueProblems) reasons.push(`${at} value ${snippet(value)}: ${problem}`);
+  if (valueProblems.length > 0) return;
+  const target = verdictTarget(value);
+  if (target !== undefined) {
+    const problem = chainTargetProblem(index, target);
+    if (problem !== null) reasons.push(`${at} value ${snippet(value)}: ${problem}`);
+  } else if (!VERDICT.test(value)) {
+    reasons.push(`${at} value ${snippet(value)}: must be "goto <chain>", "jump <chain>", accept, drop or return`);
+  }
+}
+
+function checkMap(index: TableIndex, map: IrMap, reasons: string[]): void {
+  const seen = new Set<string>();
+  map.elements.forEach(([key, value], i) => checkElement(index, map, key, value, i, reasons, seen));
 }
 
 /** Where a schema issue is, the way an operator reads an IR: "table inet switchyard, chain farm-web-4, rule 2". */
@@ -345,6 +363,63 @@ function locate(raw: unknown, path: readonly PropertyKey[]): string {
   return parts.length === 0 ? "ruleset" : parts.join(", ");
 }
 
+/** The ruleset-level checks of one table: the agent's name, an owned family, one table per family. */
+function checkTableHead(t: IrTable, table: string, families: Set<string>, reasons: string[]): string {
+  const where = `table ${t.family} ${t.name}`;
+  if (t.name !== table) reasons.push(`${where}: is not the agent's table (${table})`);
+  if (!OWNED_FAMILIES.includes(t.family)) reasons.push(`${where}: family ${t.family} is not one the agent owns (${OWNED_FAMILIES.join(", ")})`);
+  if (families.has(t.family)) reasons.push(`${where}: a second ${t.family} table (at most one per family)`);
+  families.add(t.family);
+  return where;
+}
+
+/** Everything inside one table (of a ruleset that passed the schema): names, hooks, rules, elements. */
+function checkTableContent(t: IrTable, where: string, reasons: string[]): TableNames {
+  const names: TableNames = { chains: new Map(), maps: new Map(), counters: new Set() };
+  for (const chain of t.chains) {
+    if (names.chains.has(chain.name)) reasons.push(`${where}, chain ${chain.name}: is a duplicate chain name`);
+    else names.chains.set(chain.name, chain);
+  }
+  for (const map of t.maps) {
+    if (names.maps.has(map.name)) reasons.push(`${where}, map ${map.name}: is a duplicate map name`);
+    else names.maps.set(map.name, map);
+  }
+  for (const counter of t.counters ?? []) {
+    const problem = counterProblem(counter, names.counters);
+    if (problem !== null) reasons.push(`${where}, counter ${counter}: ${problem}`);
+    else names.counters.add(counter);
+  }
+  const index: TableIndex = { where, ...names };
+  for (const chain of t.chains) {
+    checkHook(t, chain, reasons, where);
+    chain.rules.forEach((rule, i) => checkRule(index, chain, rule, i, reasons));
+  }
+  for (const map of t.maps) checkMap(index, map, reasons);
+  return names;
+}
+
+function counterProblem(counter: string, known: { has(name: string): boolean }): string | null {
+  if (known.has(counter)) return "is a duplicate counter name";
+  // A core name (c/FARM/BACKEND) holds "/", which no command word does.
+  if (!counter.includes("/") && FORBIDDEN_WORDS.includes(counter.toLowerCase())) return "is an nft command word, not a name";
+  return null;
+}
+
+/**
+ * Tables that passed the guard, with their names: the proof that checkPatchedIr builds on. A
+ * table is recorded only when it and everything in it is frozen, so that it is still what was
+ * checked (nothing can have been changed in place since).
+ */
+const passedTables = new WeakMap<IrTable, TableNames>();
+
+const frozenChain = (c: IrChain) => Object.isFrozen(c) && Object.isFrozen(c.rules) && (c.hook === undefined || Object.isFrozen(c.hook));
+const frozenMap = (m: IrMap) => Object.isFrozen(m) && Object.isFrozen(m.elements) && m.elements.every((e) => Object.isFrozen(e));
+const frozenLists = (t: IrTable) => Object.isFrozen(t) && Object.isFrozen(t.chains) && Object.isFrozen(t.maps) && (t.counters === undefined || Object.isFrozen(t.counters));
+
+function remember(t: IrTable, names: TableNames): void {
+  if (frozenLists(t) && t.chains.every(frozenChain) && t.maps.every(frozenMap)) passedTables.set(t, names);
+}
+
 /**
  * Throws IrRejected unless every table of `ir` is one of the agent's own (named `table`, of
  * an owned family, once per family) and every piece of text in it is a single statement
@@ -353,37 +428,143 @@ function locate(raw: unknown, path: readonly PropertyKey[]): string {
 export function checkIr(ir: IrRuleset, table: string): void {
   const parsed = IrRulesetSchema.safeParse(ir);
   if (!parsed.success) throw new IrRejected(parsed.error.issues.map((issue) => `${locate(ir, issue.path)}: ${issue.message}`));
+  // The input itself is checked from here on: it has the values the schema just accepted (no
+  // transforms, no unknown keys), and it is what the caller applies and what is recorded.
   const reasons: string[] = [];
   const families = new Set<string>();
-  for (const t of parsed.data.tables) {
-    const where = `table ${t.family} ${t.name}`;
-    if (t.name !== table) reasons.push(`${where}: is not the agent's table (${table})`);
-    if (!OWNED_FAMILIES.includes(t.family)) reasons.push(`${where}: family ${t.family} is not one the agent owns (${OWNED_FAMILIES.join(", ")})`);
-    if (families.has(t.family)) reasons.push(`${where}: a second ${t.family} table (at most one per family)`);
-    families.add(t.family);
+  const checked = ir.tables.map((t) => {
+    const where = checkTableHead(t, table, families, reasons);
+    return checkTableContent(t, where, reasons);
+  });
+  if (reasons.length > 0) throw new IrRejected(reasons);
+  ir.tables.forEach((t, i) => remember(t, checked[i] as TableNames));
+}
 
-    const index: TableIndex = { where, chains: new Map(), maps: new Map(), counters: new Set() };
-    for (const chain of t.chains) {
-      if (index.chains.has(chain.name)) reasons.push(`${where}, chain ${chain.name}: is a duplicate chain name`);
-      else index.chains.set(chain.name, chain);
+/** Names looked up in `over` first, then in `base`. */
+class Overlay<V> implements Lookup<V> {
+  constructor(
+    private readonly base: ReadonlyMap<string, V>,
+    private readonly over: ReadonlyMap<string, V>,
+  ) {}
+
+  get(name: string): V | undefined {
+    return this.over.get(name) ?? this.base.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.over.has(name) || this.base.has(name);
+  }
+}
+
+type PartsPatch = Extract<TablePatch, { chains?: unknown }>;
+
+/**
+ * The checks of checkTableContent for `t`, made from `was` (which passed, with `names`) and
+ * the patch `p` that made `t` from it, in O(what the patch touches): the chains it puts, the
+ * maps it puts and the elements it adds, the counters it adds. Everything else in `t` is the
+ * same as in `was`, and still right, as long as nothing it may refer to went away or became
+ * a base chain; a patch that removes or reorders anything, or gives a chain a hook, gets null
+ * (the caller checks the whole table). On success, the returned function moves the record of
+ * `was` to `t` (when `t` is frozen as it must be to be recorded).
+ */
+function checkTableParts(t: IrTable, was: IrTable, where: string, names: TableNames, p: PartsPatch, reasons: string[]): (() => void) | null {
+  if ((p.chains?.remove?.length ?? 0) > 0 || p.chains?.order !== undefined) return null;
+  if ((p.maps?.remove?.length ?? 0) > 0 || p.maps?.order !== undefined) return null;
+  if (p.counters !== undefined && ("all" in p.counters || (p.counters.remove?.length ?? 0) > 0)) return null;
+  // As patchNamed puts them: by name, the last one of a name wins.
+  const chains = new Map<string, IrChain>();
+  for (const chain of p.chains?.put ?? []) chains.set(chain.name, chain);
+  for (const [name, chain] of chains) {
+    const old = names.chains.get(name);
+    if (old !== undefined && old.hook === undefined && chain.hook !== undefined) return null;
+  }
+  // The maps the patch touches, as they ended up (put whole, or with elements added and removed).
+  const putMaps = new Set((p.maps?.put ?? []).map((m) => m.name));
+  const touched = new Set([...putMaps, ...(p.elements ?? []).map((e) => e.map)]);
+  const maps = new Map<string, IrMap>();
+  for (const map of t.maps) if (touched.has(map.name)) maps.set(map.name, map);
+  const counters = new Set<string>();
+  const known = { has: (name: string) => counters.has(name) || names.counters.has(name) };
+  for (const counter of p.counters?.add ?? []) {
+    const problem = counterProblem(counter, known);
+    if (problem !== null) reasons.push(`${where}, counter ${counter}: ${problem}`);
+    else counters.add(counter);
+  }
+  const index: TableIndex = { where, chains: new Overlay(names.chains, chains), maps: new Overlay(names.maps, maps), counters: known };
+  for (const chain of chains.values()) {
+    checkHook(t, chain, reasons, where);
+    chain.rules.forEach((rule, i) => checkRule(index, chain, rule, i, reasons));
+  }
+  for (const [name, map] of maps) {
+    if (putMaps.has(name)) {
+      checkMap(index, map, reasons);
+      continue;
     }
-    for (const map of t.maps) {
-      if (index.maps.has(map.name)) reasons.push(`${where}, map ${map.name}: is a duplicate map name`);
-      else index.maps.set(map.name, map);
+    // Adding by key cannot make a duplicate key (an added key that is there replaces it).
+    const added = new Set<string>();
+    for (const e of p.elements ?? []) if (e.map === name) for (const [key] of e.add) added.add(key);
+    map.elements.forEach(([key, value], i) => {
+      if (added.has(key)) checkElement(index, map, key, value, i, reasons);
+    });
+  }
+  return () => {
+    if (!frozenLists(t) || ![...chains.values()].every(frozenChain) || ![...maps.values()].every(frozenMap)) return;
+    // `was` is not what these names describe any more: its record goes (checked in full if it comes back).
+    for (const [name, chain] of chains) names.chains.set(name, chain);
+    for (const [name, map] of maps) names.maps.set(name, map);
+    for (const counter of counters) names.counters.add(counter);
+    passedTables.delete(was);
+    passedTables.set(t, names);
+  };
+}
+
+/** Where a schema issue of a patch is: its path, as "tables.0.chains.put.3.rules.2". */
+const patchPath = (path: readonly PropertyKey[]) => (path.length === 0 ? "patch" : `patch ${path.map(String).join(".")}`);
+
+/**
+ * checkIr(to, table) for `to = patchIr(from, patch)`, where `from` passed checkIr (or this):
+ * throws IrRejected exactly when checkIr would, but looks only at what the patch changed
+ * when it can. The patch is checked against the patch schema (every chain, map, element and
+ * counter in it as the IR's schema checks them in a whole ruleset); a table of `to` is then
+ * checked in part only when its `from` table is on record as checked (and frozen since), the
+ * patch changed it once, and only by putting chains and maps, adding elements and counters
+ * (checkTableParts); any other table is checked in full. A patch is never a way around the
+ * checks a whole ruleset gets.
+ *
+ * `to` must be patchIr(from, patch) (with the patch as given): that is what makes its parts
+ * from `from` and from the patch the only parts there are.
+ */
+export function checkPatchedIr(from: IrRuleset, patch: unknown, to: IrRuleset, table: string): void {
+  const parsed = IrPatchSchema.safeParse(patch);
+  if (!parsed.success) throw new IrRejected(parsed.error.issues.map((issue) => `${patchPath(issue.path)}: ${issue.message}`));
+  // The patch itself from here on (as checkIr goes on with its input): the same values, and
+  // the very chain and map objects that patchIr put into `to`, which the record then holds.
+  const valid = patch as IrPatch;
+  const before = new Map(from.tables.map((t) => [t.family, t]));
+  const patches = new Map<string, TablePatch[]>();
+  for (const p of valid.tables) patches.set(p.family, [...(patches.get(p.family) ?? []), p]);
+  const reasons: string[] = [];
+  const families = new Set<string>();
+  const records: (() => void)[] = [];
+  for (const t of to.tables) {
+    const where = checkTableHead(t, table, families, reasons);
+    const was = before.get(t.family);
+    const names = was === undefined ? undefined : passedTables.get(was);
+    const changes = patches.get(t.family) ?? [];
+    if (changes.length === 0 && was === t && names !== undefined) continue;
+    const only = changes.length === 1 ? changes[0] : undefined;
+    if (only !== undefined && was !== undefined && names !== undefined && !("whole" in only) && !("drop" in only)) {
+      const record = checkTableParts(t, was, where, names, only, reasons);
+      if (record !== null) {
+        records.push(record);
+        continue;
+      }
     }
-    for (const counter of t.counters ?? []) {
-      if (index.counters.has(counter)) reasons.push(`${where}, counter ${counter}: is a duplicate counter name`);
-      // A core name (c/FARM/BACKEND) holds "/", which no command word does.
-      else if (!counter.includes("/") && FORBIDDEN_WORDS.includes(counter.toLowerCase())) reasons.push(`${where}, counter ${counter}: is an nft command word, not a name`);
-      else index.counters.add(counter);
-    }
-    for (const chain of t.chains) {
-      checkHook(t, chain, reasons, where);
-      chain.rules.forEach((rule, i) => checkRule(index, chain, rule, i, reasons));
-    }
-    for (const map of t.maps) checkMap(index, map, reasons);
+    const checked = checkTableContent(t, where, reasons);
+    records.push(() => remember(t, checked));
   }
   if (reasons.length > 0) throw new IrRejected(reasons);
+  for (const record of records) record();
 }
 
 /**

@@ -1,4 +1,17 @@
-import type { IrChain, IrMap, IrRuleset, IrTable, TableFamily } from "./ir.ts";
+import { z } from "zod";
+import {
+  IrChainSchema,
+  IrCounterNamesSchema,
+  IrElementSchema,
+  IrIdentifierSchema,
+  IrMapSchema,
+  IrTableSchema,
+  TableFamilySchema,
+  type IrChain,
+  type IrMap,
+  type IrRuleset,
+  type IrTable,
+} from "./ir.ts";
 
 // A compact description of how one IR became another, by name: chains and maps put (added or
 // replaced whole) or removed, map elements added and removed by key, and the order of names
@@ -14,28 +27,54 @@ export interface NamedListPatch<T> {
   order?: string[];
 }
 
-export interface ElementPatch {
-  map: string;
-  add: [key: string, value: string][];
-  remove: string[];
-}
+const namedListPatchSchema = <T extends z.ZodType<{ name: string }>>(item: T) =>
+  z.strictObject({
+    put: z.array(item).optional(),
+    remove: z.array(IrIdentifierSchema).optional(),
+    order: z.array(IrIdentifierSchema).optional(),
+  });
+
+export const ElementPatchSchema = z.strictObject({
+  map: IrIdentifierSchema,
+  add: z.array(IrElementSchema),
+  remove: z.array(z.string()),
+});
 
 /**
  * How a table's counter names changed: added (appended) and removed by name, or, when that
  * would not rebuild the list in its order, the whole list (null: the table has none).
  */
-export type CounterPatch = { add?: string[]; remove?: string[] } | { all: string[] | null };
+export const CounterPatchSchema = z.union([
+  z.strictObject({ add: IrCounterNamesSchema.optional(), remove: IrCounterNamesSchema.optional() }),
+  z.strictObject({ all: IrCounterNamesSchema.nullable() }),
+]);
 
-export type TablePatch =
-  | { family: TableFamily; whole: IrTable }
-  | { family: TableFamily; drop: true }
-  | { family: TableFamily; chains?: NamedListPatch<IrChain>; maps?: NamedListPatch<IrMap>; elements?: ElementPatch[]; counters?: CounterPatch };
+export const TablePatchSchema = z.union([
+  z.strictObject({ family: TableFamilySchema, whole: IrTableSchema }),
+  z.strictObject({ family: TableFamilySchema, drop: z.literal(true) }),
+  z.strictObject({
+    family: TableFamilySchema,
+    chains: namedListPatchSchema(IrChainSchema).optional(),
+    maps: namedListPatchSchema(IrMapSchema).optional(),
+    elements: z.array(ElementPatchSchema).optional(),
+    counters: CounterPatchSchema.optional(),
+  }),
+]);
 
-export interface IrPatch {
-  tables: TablePatch[];
+/**
+ * An IrPatch as it travels (PATCH /v1/ruleset, the agent's journal): every chain, map, element
+ * and counter name in it checked as the IR's schema checks them in a whole ruleset.
+ */
+export const IrPatchSchema = z.strictObject({
+  tables: z.array(TablePatchSchema),
   /** The table families in their final order, when it changed. */
-  order?: TableFamily[];
-}
+  order: z.array(TableFamilySchema).optional(),
+});
+
+export type ElementPatch = z.output<typeof ElementPatchSchema>;
+export type CounterPatch = z.output<typeof CounterPatchSchema>;
+export type TablePatch = z.output<typeof TablePatchSchema>;
+export type IrPatch = z.output<typeof IrPatchSchema>;
 
 const sameHook = (a: IrChain["hook"], b: IrChain["hook"]) =>
   a === b || (a !== undefined && b !== undefined && a.type === b.type && a.hook === b.hook && a.priority === b.priority && a.device === b.device);

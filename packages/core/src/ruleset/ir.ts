@@ -5,7 +5,13 @@ import { z } from "zod";
 // composes every table/chain/map command itself; only rule statements travel as text,
 // and those are checked before anything reaches nft.
 
-const identifier = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,127}$/, { error: () => "must be an nft identifier" });
+/** A table, chain or map name. */
+export const IrIdentifierSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,127}$/, { error: () => "must be an nft identifier" });
+
+const identifier = IrIdentifierSchema;
+
+/** One map element: [key, verdict] in nft syntax. */
+export const IrElementSchema = z.tuple([z.string(), z.string()]);
 
 export const IrMapSchema = z.strictObject({
   name: identifier,
@@ -13,7 +19,7 @@ export const IrMapSchema = z.strictObject({
   key: z.string().regex(/^[a-z0-9_]+( \. [a-z0-9_]+)*$/),
   interval: z.boolean(),
   /** [key, verdict] pairs in nft syntax, e.g. ["tcp . 198.18.1.100 . 80", "goto farm-web-4"]. */
-  elements: z.array(z.tuple([z.string(), z.string()])),
+  elements: z.array(IrElementSchema),
 });
 
 export const IrHookSchema = z.strictObject({
@@ -38,14 +44,16 @@ export const COUNTER_NAME = /^[A-Za-z][A-Za-z0-9_./-]{0,254}$/;
 const COUNTER_NAME_ERROR = "must be a counter name (a letter, then letters, digits, '_', '.', '/', '-'; at most 255)";
 
 /** 40,000 names at 10,000 farms: one loop over the list rather than a schema per string. */
-const counterNames = z.array(z.unknown()).superRefine((names, ctx) => {
+export const IrCounterNamesSchema = z.array(z.unknown()).superRefine((names, ctx) => {
   names.forEach((name, i) => {
     if (typeof name !== "string" || !COUNTER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [i], message: COUNTER_NAME_ERROR, input: name });
   });
 }) as unknown as z.ZodType<string[]>;
 
+export const TableFamilySchema = z.enum(["inet", "netdev"]);
+
 export const IrTableSchema = z.strictObject({
-  family: z.enum(["inet", "netdev"]),
+  family: TableFamilySchema,
   name: identifier,
   maps: z.array(IrMapSchema),
   chains: z.array(IrChainSchema),
@@ -53,7 +61,7 @@ export const IrTableSchema = z.strictObject({
    * Named counters, which rules of this table use as `counter name NAME`. Optional, and left
    * out when there are none: an IR from before counters parses and hashes as it did.
    */
-  counters: counterNames.optional(),
+  counters: IrCounterNamesSchema.optional(),
 });
 
 export const IrRulesetSchema = z.strictObject({

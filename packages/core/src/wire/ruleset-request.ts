@@ -1,13 +1,17 @@
 import { z } from "zod";
 import { IrRulesetSchema, type IrRuleset } from "../ruleset/ir.ts";
-import { canonicalJson, SHA256_HEX, sha256Hex } from "./canonical.ts";
+import { IrPatchSchema } from "../ruleset/ir-patch.ts";
+import { canonicalSha256, SHA256_HEX } from "./canonical.ts";
 
 // What the control plane sends to a managed agent (PUT /v1/ruleset), and the hash both sides
 // compute over the IR.
 
-/** sha256 (lowercase hex) of the IR's canonical JSON: the `hash` of PUT /v1/ruleset. */
+/**
+ * sha256 (lowercase hex) of the IR's canonical JSON: the `hash` of PUT /v1/ruleset. Cheap for
+ * an IR whose unchanged parts are deeply frozen and were hashed before (see canonicalJson).
+ */
 export function irHash(ir: IrRuleset): string {
-  return sha256Hex(canonicalJson(ir));
+  return canonicalSha256(ir);
 }
 
 export const PutRulesetSchema = z.strictObject({
@@ -18,3 +22,19 @@ export const PutRulesetSchema = z.strictObject({
 });
 
 export type PutRuleset = z.output<typeof PutRulesetSchema>;
+
+/**
+ * What the control plane sends instead of a whole ruleset when it knows what the agent runs
+ * (PATCH /v1/ruleset): the IR patch (core's diffIr) from the ruleset whose hash is `baseHash`
+ * to the one whose hash is `hash`. The agent applies it only on top of `baseHash`; otherwise it
+ * answers 409 and the control plane sends the whole ruleset (PUT).
+ */
+export const PatchRulesetSchema = z.strictObject({
+  revision: PutRulesetSchema.shape.revision,
+  baseHash: PutRulesetSchema.shape.hash,
+  hash: PutRulesetSchema.shape.hash,
+  patch: IrPatchSchema,
+  force: z.boolean().optional(),
+});
+
+export type PatchRuleset = z.output<typeof PatchRulesetSchema>;
