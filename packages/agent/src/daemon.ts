@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { checkIr, checkPatchedIr, parseNftlbJson } from "@switchyard/core";
+import { checkIr, checkPatchedIr, parseNftlbJson, retainCheckedTexts } from "@switchyard/core";
 import { Applier, type FactResolver } from "./applier.ts";
 import { resolveFacts as hostFacts } from "./facts.ts";
 import { nftlbApi, errorBody } from "./http/nftlb-api.ts";
@@ -9,6 +9,7 @@ import { NftDriver } from "./nft/driver.ts";
 import { execRunner, type NftRunner } from "./nft/runner.ts";
 import { isManagedPath, managedApi } from "./managed/api.ts";
 import { DriftWatcher } from "./drift/watcher.ts";
+import { HeapTrimmer } from "./heap.ts";
 import { CounterReader } from "./counters.ts";
 import { openCounterDumper, type CounterDumper } from "./nft/netlink/counters.ts";
 import { openChainRefiller, type ChainRefiller } from "./nft/netlink/refill.ts";
@@ -77,11 +78,23 @@ export class Daemon {
   private readonly refiller: ChainRefiller | null;
   private readonly counters: CounterReader;
   private readonly dumper: CounterDumper | null;
+  private readonly heap: HeapTrimmer;
   private server: JsonServer | null = null;
   private starting: Promise<void> | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     this.driver = new NftDriver(options.runner ?? execRunner());
+    this.heap = new HeapTrimmer({
+      // checkIr's memo holds the texts it first met; once quiet, it keeps the applied IR's only.
+      ...(options.managed
+        ? {
+            onQuiet: () => {
+              const applied = this.applier.lastApplied;
+              if (applied !== null) retainCheckedTexts(applied);
+            },
+          }
+        : {}),
+    });
     this.stateDir = new StateDir(options.stateDir);
     this.refiller = options.netlink === false ? null : openChainRefiller();
     this.dumper = options.netlink === false ? null : openCounterDumper();
@@ -108,7 +121,11 @@ export class Daemon {
       log: options.log,
       intervalMs: (options.driftIntervalSeconds ?? DEFAULT_DRIFT_INTERVAL_SECONDS) * 1000,
       autoRepair: options.repairDrift ?? false,
+      // A check at 10,000 farms reads and parses a 6 MB listing.
+      onChecked: () => this.heap.soon(),
     });
+    // An apply leaves its script, its state snapshot and (managed) the request's parsed body behind.
+    this.applier.onApplied(() => this.heap.soon());
     this.managed = options.managed
       ? new ManagedAgent({ applier: this.applier, stateDir: this.stateDir, log: options.log, controlPlane: controlPlaneName(options.managed), drift: this.drift })
       : null;
@@ -140,6 +157,7 @@ export class Daemon {
     this.server = null;
     await this.farms.idle();
     await this.managed?.idle();
+    this.heap.stop();
     this.refiller?.close();
     this.dumper?.close();
     await this.stateDir.close();
@@ -149,6 +167,8 @@ export class Daemon {
     const { log } = this.options;
     await this.checkNft();
     await this.loadState();
+    // What the cold apply built and dropped goes back before the agent serves anything.
+    this.heap.now();
     const managed = this.options.managed;
     const nftlbFarms: NftlbFarms = managed ? new ManagedFarms(controlPlaneName(managed)) : this.farms;
     const nftlb = nftlbApi({ key: this.options.key, farms: nftlbFarms, log });

@@ -194,6 +194,9 @@ interface FarmFields {
   "x-placement"?: unknown;
 }
 
+/** Most farms' sched-param: one empty list for them all (frozen: configs are never edited in place). */
+const NO_SCHED_FIELDS = Object.freeze([]) as unknown as SchedField[];
+
 function compactFarm<T extends FarmFields>(farm: T): Omit<T, keyof typeof unsupportedFarmAttributes> {
   type Out = Omit<T, keyof typeof unsupportedFarmAttributes>;
   if (farm["virtual-addr6"] !== undefined || farm.iface !== undefined || farm.oface !== undefined || farm["ether-addr"] !== undefined || farm["x-placement"] !== undefined) {
@@ -212,7 +215,7 @@ function compactFarm<T extends FarmFields>(farm: T): Omit<T, keyof typeof unsupp
     mode: farm.mode,
     protocol: farm.protocol,
     scheduler: farm.scheduler,
-    "sched-param": farm["sched-param"],
+    "sched-param": farm["sched-param"].length === 0 ? NO_SCHED_FIELDS : farm["sched-param"],
     priority: farm.priority,
     state: farm.state,
     backends: farm.backends,

@@ -100,31 +100,37 @@ const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toU
 /**
  * Checked texts and what was found. An agent checks the same statements over and over (every
  * deploy carries every farm's rules, and most are alike across farms), and the check is a
- * pure function of the text: the answer is kept. Kept for one IR to the next only: each
- * checkIr starts a new generation with what it meets (keyed by the new IR's own strings, so
- * that the memo holds no second copy of any text), and what it did not meet is dropped with
- * the old one. Bounded: forgotten wholesale past the limit.
+ * pure function of the text: the answer is kept. Bounded: forgotten wholesale past the limit.
+ *
+ * A text is kept as the string first met: each IR a managed agent receives is a new parse, so
+ * the memo would hold a second copy of every rule beside the current IR's, and the texts of
+ * rules long gone. retainCheckedTexts(ir) trims it to one IR's texts, keyed by that IR's own
+ * strings; the agent calls it once quiet after an apply (at 10,000 farms, 15-20 ms that a
+ * check keeping only what it meets would add to every PUT).
  */
 const MEMO_LIMIT = 400_000;
 
 class Memo<T> {
-  private current = new Map<string, T>();
-  private previous = new Map<string, T>();
+  private known = new Map<string, T>();
 
   get(text: string, compute: (text: string) => T): T {
-    let found = this.current.get(text);
-    if (found !== undefined) return found;
-    found = this.previous.get(text);
-    if (found === undefined) found = compute(text);
-    if (this.current.size >= MEMO_LIMIT) this.current.clear();
-    this.current.set(text, found);
+    let found = this.known.get(text);
+    if (found === undefined) {
+      found = compute(text);
+      if (this.known.size >= MEMO_LIMIT) this.known.clear();
+      this.known.set(text, found);
+    }
     return found;
   }
 
-  /** What the generation before the last one did not meet again is forgotten. */
-  nextGeneration(): void {
-    this.previous = this.current;
-    this.current = new Map();
+  /** Keeps only the answers for `texts`, keyed by those very strings. */
+  retain(texts: Iterable<string>): void {
+    const kept = new Map<string, T>();
+    for (const text of texts) {
+      const found = this.known.get(text);
+      if (found !== undefined) kept.set(text, found);
+    }
+    this.known = kept;
   }
 }
 
@@ -420,8 +426,6 @@ function remember(t: IrTable, names: TableNames): void {
  * that stays inside its table. The renderer's output always passes.
  */
 export function checkIr(ir: IrRuleset, table: string): void {
-  problemsMemo.nextGeneration();
-  ruleMemo.nextGeneration();
   const parsed = IrRulesetSchema.safeParse(ir);
   if (!parsed.success) throw new IrRejected(parsed.error.issues.map((issue) => `${locate(ir, issue.path)}: ${issue.message}`));
   // The input itself is checked from here on: it has the values the schema just accepted (no
@@ -561,4 +565,24 @@ export function checkPatchedIr(from: IrRuleset, patch: unknown, to: IrRuleset, t
   }
   if (reasons.length > 0) throw new IrRejected(reasons);
   for (const record of records) record();
+}
+
+/**
+ * Trims checkIr's memo to the texts of `ir` (the IR last applied), keyed by its own strings:
+ * the memo then holds no copy of a text besides the IR's, nor texts no longer in use.
+ */
+export function retainCheckedTexts(ir: IrRuleset): void {
+  ruleMemo.retain(
+    (function* () {
+      for (const table of ir.tables) for (const chain of table.chains) yield* chain.rules;
+    })(),
+  );
+  problemsMemo.retain(
+    (function* () {
+      for (const table of ir.tables) for (const map of table.maps) for (const [key, value] of map.elements) {
+        yield key;
+        yield value;
+      }
+    })(),
+  );
 }

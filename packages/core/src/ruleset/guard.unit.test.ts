@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../nftlb/codec.ts";
 import { buildRuleset } from "./build.ts";
 import { configPairs, TEST_FACTS } from "./fake-nft.ts";
-import { checkIr, IrRejected, referencesOf, textProblems } from "./guard.ts";
+import { checkIr, IrRejected, referencesOf, retainCheckedTexts, textProblems } from "./guard.ts";
 import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
 
 const T = "switchyard";
@@ -375,3 +375,18 @@ describe("referencesOf and textProblems", () => {
     expect(textProblems("meta l4proto tcp dnat ip6 to [2001:db8:2::add]:8080")).toEqual([]);
   });
 });
+
+describe("retainCheckedTexts", () => {
+  it("trims the memo to one IR's texts, and checkIr answers as before, for those texts and others", () => {
+    const good = base();
+    const bad = withRule("ct mark 0x80000001 counter name c/web/a dnat ip to 198.18.2.11:8080; flush ruleset");
+    const reasons = rejected(bad).reasons;
+    retainCheckedTexts(structuredClone(good));
+    expect(() => checkIr(structuredClone(good), T)).not.toThrow();
+    expect(rejected(structuredClone(bad)).reasons).toEqual(reasons);
+    retainCheckedTexts(structuredClone(bad));
+    expect(rejected(structuredClone(bad)).reasons).toEqual(reasons);
+    expect(() => checkIr(structuredClone(good), T)).not.toThrow();
+  });
+});
+
