@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { configForNode, formatIssue, toNftlb } from "@switchyard/core";
 import { migrate, openDatabase, ROLES, type Database, type Role } from "@switchyard/db";
 import { TRPCError } from "@trpc/server";
-import { configOfSnapshot } from "../config/store.ts";
+import { readRevisionConfig } from "../config/revision-store.ts";
 import { ChangeRefused, describeError } from "../errors.ts";
 import { Deployer } from "../deploy/deployer.ts";
 import { nodeLabels } from "../deploy/render.ts";
@@ -204,9 +204,8 @@ async function run(argv: string[]): Promise<number> {
       case "export": {
         const number = sub === undefined ? (await db.revision.findFirst({ orderBy: { number: "desc" } }))?.number : int(sub, "REVISION");
         if (number === undefined) throw new Usage("there is no revision yet");
-        const row = await db.revision.findUnique({ where: { number }, select: { snapshot: true } });
-        if (row === null) throw new Usage(`revision ${number}: no such revision`);
-        let config = configOfSnapshot(row.snapshot);
+        let config = await readRevisionConfig(db, number);
+        if (config === null) throw new Usage(`revision ${number}: no such revision`);
         if (values.node !== undefined) {
           const node = await db.node.findUnique({ where: { name: values.node }, select: { labels: true } });
           if (node === null) throw new Usage(`node "${values.node}": no such node`);

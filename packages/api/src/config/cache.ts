@@ -1,6 +1,6 @@
 import type { Config } from "@switchyard/core";
 import type { Database } from "@switchyard/db";
-import { configOfSnapshot, loadConfig } from "./store.ts";
+import { readRevisionConfig } from "./revision-store.ts";
 
 // The desired config of the latest revision, kept in memory by the process that writes it.
 // At 10,000 farms reading it back from the farm rows (or parsing a revision's snapshot) costs
@@ -37,13 +37,11 @@ export async function currentConfig(db: Database): Promise<Entry> {
   const revision = await latestRevision(db);
   const cached = known(db, revision);
   if (cached !== undefined) return { revision, config: cached };
-  // One transaction: the farm and backend reads see the same commit.
-  const entry = await db.$transaction(async (tx) => {
-    const number = (await tx.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } }))?.number ?? 0;
-    return { revision: number, config: await loadConfig(tx) };
-  });
-  remember(db, entry.revision, entry.config);
-  return entry;
+  // A revision never changes once written: no transaction needed to read it whole.
+  const config = await readRevisionConfig(db, revision);
+  if (config === null) throw new Error(`revision ${revision} disappeared while it was being read`);
+  remember(db, revision, config);
+  return { revision, config };
 }
 
 /**
@@ -54,6 +52,5 @@ export async function configAt(db: Database, revision: number): Promise<Config |
   if (revision === 0) return { farms: [] };
   const cached = known(db, revision);
   if (cached !== undefined) return cached;
-  const row = await db.revision.findUnique({ where: { number: revision }, select: { snapshot: true } });
-  return row === null ? null : configOfSnapshot(row.snapshot);
+  return readRevisionConfig(db, revision);
 }

@@ -5,7 +5,8 @@ import type { Deployer } from "../deploy/deployer.ts";
 import { ChangeRefused } from "../errors.ts";
 import type { Actor } from "../trpc.ts";
 import { known, remember } from "./cache.ts";
-import { farmCanonicalJson, loadConfig, snapshotOf, writeFarms, type Tx } from "./store.ts";
+import { readRevisionConfig, revisionColumns } from "./revision-store.ts";
+import { farmCanonicalJson, writeFarms, type Tx } from "./store.ts";
 
 // Every change to the desired config is one database transaction that writes the farms it
 // touches, a new Revision (the whole config, its hash, who, when, why) and an AuditEvent per
@@ -74,7 +75,8 @@ export function commitChange(db: Database, actor: Actor, request: ChangeRequest,
       if (request.baseRevision !== undefined && request.baseRevision > latest) {
         throw new TRPCError({ code: "BAD_REQUEST", message: `baseRevision ${request.baseRevision} does not exist yet (the latest is ${latest})` });
       }
-      const current = known(db, latest) ?? (await loadConfig(tx));
+      // From the revision, not the farm rows: a delta is taken against its parent as stored (order included).
+      const current = known(db, latest) ?? (await readRevisionConfig(tx, latest)) ?? { farms: [] };
       const next = mutate(current);
       const diff = diffConfigs(current, next);
       if (diff.farms.length === 0) return { revision: latest, changed: false, config: current };
@@ -83,7 +85,7 @@ export function commitChange(db: Database, actor: Actor, request: ChangeRequest,
       await tx.revision.create({
         data: {
           number,
-          ...snapshotOf(next),
+          ...revisionColumns(number, latest === 0 ? null : current, next),
           authorId: actor.id,
           authorName: actor.name,
           message: request.message ?? "",

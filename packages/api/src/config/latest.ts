@@ -2,14 +2,13 @@ import { toNftlb, type Config, type IrRuleset, type NftlbConfig } from "@switchy
 import type { Database } from "@switchyard/db";
 import { nodeIr, type NodeRenderInput } from "../deploy/render.ts";
 import { known, remember } from "./cache.ts";
-import { configOfSnapshot } from "./store.ts";
+import { configOfStored, readRevisionNftlb } from "./revision-store.ts";
 import { summarizeFarms, type FarmSummary } from "./farm-summaries.ts";
 
 // The latest revision's config, kept in memory per database until the latest revision number
 // changes. Reading it from the farm tables costs 1-2.5 s at 10,000 farms (loadConfig checks
-// every farm with core's schemas); the farms page asks for it on every keystroke. Revision N's
-// snapshot is the config at N (commitChange writes both in one transaction), so the number is
-// a complete cache key, and one cheap query per request tells whether the copy is still good.
+// every farm with core's schemas); the farms page asks for it on every keystroke. A revision
+// never changes once written, so its number is a complete cache key, and one cheap query per request tells whether the copy is still good.
 // The parsed config is the one config/cache.ts holds for the change path and the deployer (the
 // same farm objects, so that the renderer reuses its work), whichever of them parsed it first.
 
@@ -23,7 +22,8 @@ export class LatestConfig {
   constructor(
     /** 0 before the first revision (the empty config). */
     readonly revision: number,
-    private snapshot: string | null,
+    /** The config as the revision stores it (nftlb's form), until the model is parsed from it. */
+    private stored: NftlbConfig | null,
     private readonly db: Database,
     config?: Config,
   ) {
@@ -33,7 +33,7 @@ export class LatestConfig {
   /** The config in nftlb's form, as the revision stores it (every value a string, defaults spelled out). */
   get nftlb(): NftlbConfig {
     if (this.#nftlb === undefined) {
-      this.#nftlb = this.snapshot !== null ? (JSON.parse(this.snapshot) as NftlbConfig) : this.#config !== undefined ? toNftlb(this.#config) : { farms: [] };
+      this.#nftlb = this.stored ?? (this.#config !== undefined ? toNftlb(this.#config) : { farms: [] });
     }
     return this.#nftlb;
   }
@@ -41,11 +41,10 @@ export class LatestConfig {
   /** The parsed model (core's schemas run once per revision, not per request). */
   get config(): Config {
     if (this.#config === undefined) {
-      this.#config = this.snapshot === null ? { farms: [] } : configOfSnapshot(this.snapshot);
+      this.#config = this.stored === null ? { farms: [] } : configOfStored(this.revision, this.stored);
       remember(this.db, this.revision, this.#config);
-      // Both forms are built now; the text is no longer needed (5 MB at 10,000 farms).
       void this.nftlb;
-      this.snapshot = null;
+      this.stored = null;
     }
     return this.#config;
   }
@@ -94,9 +93,9 @@ export async function latestConfig(db: Database): Promise<LatestConfig> {
     if (revision === 0) return new LatestConfig(0, null, db);
     const config = known(db, revision);
     if (config !== undefined) return new LatestConfig(revision, null, db, config);
-    const row = await db.revision.findUnique({ where: { number: revision }, select: { snapshot: true } });
-    if (row === null) throw new Error(`revision ${revision} disappeared while it was being read`);
-    return new LatestConfig(revision, row.snapshot, db);
+    const stored = await readRevisionNftlb(db, revision);
+    if (stored === null) throw new Error(`revision ${revision} disappeared while it was being read`);
+    return new LatestConfig(revision, stored, db);
   })();
   // Concurrent requests of one revision share one read; a newer revision replaces it.
   const current = cache.get(db);

@@ -2,7 +2,6 @@ import {
   canonicalJson,
   farmToNftlb,
   safeParseConfig,
-  sha256Hex,
   type Config,
   type ConfigDiff,
   type Farm,
@@ -50,18 +49,6 @@ export function farmCanonicalJson(farm: Farm): string {
     farmJson.set(farm, json);
   }
   return json;
-}
-
-/** What a Revision keeps: the whole config in nftlb's form, as canonical JSON (canonicalJson(toNftlb(config))), and its hash. */
-export function snapshotOf(config: Config): { snapshot: string; hash: string } {
-  const snapshot = `{"farms":[${config.farms.map(farmCanonicalJson).join(",")}]}`;
-  return { snapshot, hash: sha256Hex(snapshot) };
-}
-
-export function configOfSnapshot(snapshot: string): Config {
-  const parsed = safeParseConfig(JSON.parse(snapshot));
-  if (!parsed.ok) throw new Error("a stored revision is invalid");
-  return parsed.config;
 }
 
 function farmColumns(farm: Farm): { config: string; backends: string[] } {

@@ -8,7 +8,7 @@ import { configAt as configOf } from "../config/cache.ts";
 import { importConfig } from "../config/import.ts";
 import { revisionChanges } from "../config/revision-changes.ts";
 import { rulesetDiff } from "../config/ruleset-diff.ts";
-import { configOfSnapshot } from "../config/store.ts";
+import { readRevisionConfig } from "../config/revision-store.ts";
 import { notFound } from "../errors.ts";
 import { operatorProcedure, router, viewerProcedure } from "../trpc.ts";
 import { changeFields, changeResult, farmName, nftlbObject } from "./change-input.ts";
@@ -66,10 +66,10 @@ export const revisionsRouter = router({
     .input(z.object({ number: revisionNumber }))
     .output(revisionSummary.extend({ id: z.number().int(), authorId: z.number().int().nullable(), config: z.object({ farms: z.array(nftlbObject) }) }))
     .query(async ({ ctx, input }) => {
-    const row = await ctx.db.revision.findUnique({ where: { number: input.number } });
-    if (row === null) throw notFound(`revision ${input.number}: no such revision`);
-    const { snapshot, ...rest } = row;
-    return { ...rest, config: toNftlb(configOfSnapshot(snapshot)) };
+    const row = await ctx.db.revision.findUnique({ where: { number: input.number }, omit: { snapshot: true, delta: true } });
+    const config = await readRevisionConfig(ctx.db, input.number);
+    if (row === null || config === null) throw notFound(`revision ${input.number}: no such revision`);
+    return { ...row, config: toNftlb(config) };
   }),
 
   /**
@@ -81,9 +81,8 @@ export const revisionsRouter = router({
     .input(z.object({ to: z.number().int().min(1), farm: farmName.optional(), ...changeFields }))
     .output(changeResult)
     .mutation(async ({ ctx, input }) => {
-    const row = await ctx.db.revision.findUnique({ where: { number: input.to }, select: { snapshot: true } });
-    if (row === null) throw notFound(`revision ${input.to}: no such revision`);
-    const target = configOfSnapshot(row.snapshot);
+    const target = await readRevisionConfig(ctx.db, input.to);
+    if (target === null) throw notFound(`revision ${input.to}: no such revision`);
     const message = input.message ?? (input.farm === undefined ? `rollback to revision ${input.to}` : `rollback of farm ${input.farm} to revision ${input.to}`);
     return commitChange(ctx.db, ctx.actor, { ...input, message, action: "revision.rollback", kind: "rollback" }, (current) => rolledBack(current, target, input.farm)).then(committed(ctx.deployer));
   }),
@@ -134,10 +133,9 @@ export const revisionsRouter = router({
     .input(z.object({ revision: z.coerce.number().int().min(1).optional() }))
     .output(nftlbConfig)
     .query(async ({ ctx, input }) => {
-      const row = input.revision === undefined
-        ? await ctx.db.revision.findFirst({ orderBy: { number: "desc" }, select: { snapshot: true } })
-        : await ctx.db.revision.findUnique({ where: { number: input.revision }, select: { snapshot: true } });
-      if (row === null) throw notFound(input.revision === undefined ? "there is no revision yet" : `revision ${input.revision}: no such revision`);
-      return toNftlb(configOfSnapshot(row.snapshot));
+      const number = input.revision ?? (await ctx.db.revision.findFirst({ orderBy: { number: "desc" }, select: { number: true } }))?.number;
+      const config = number === undefined ? null : await readRevisionConfig(ctx.db, number);
+      if (config === null) throw notFound(input.revision === undefined ? "there is no revision yet" : `revision ${input.revision}: no such revision`);
+      return toNftlb(config);
     }),
 });
