@@ -8,6 +8,7 @@ import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
 import { Input, Select } from "@/components/ui/input";
+import { RowTh, Table, THead, Th, Tr } from "@/components/ui/table";
 import { fieldErrors } from "@/lib/errors";
 import { ago, exact } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
@@ -34,48 +35,43 @@ export function UsersCard() {
   return (
     <Card title="Users" actions={<Button size="sm" onClick={() => setAdding(true)}>Add user</Button>}>
       {users.isError ? <ErrorNote error={users.error} /> : null}
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <caption className="sr-only">Users</caption>
-          <thead className="text-xs text-zinc-500">
-            <tr>
-              <th scope="col" className="py-1 pr-4 font-medium">User</th>
-              <th scope="col" className="pr-4 font-medium">Role</th>
-              <th scope="col" className="pr-4 font-medium">Status</th>
-              <th scope="col" className="pr-4 font-medium">Added</th>
-              <th scope="col" className="font-medium"><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data?.map((u) => {
-              const self = u.username === me.name;
-              return (
-                <tr key={u.id} className="border-t border-zinc-100 dark:border-zinc-800">
-                  <th scope="row" className="py-1.5 pr-4 text-left font-medium">{u.username}{self ? <span className="font-normal text-zinc-500"> (you)</span> : null}</th>
-                  <td className="pr-4">
-                    {self ? (
-                      u.role
-                    ) : (
-                      <Select aria-label={`Role of ${u.username}`} className="h-7 w-32 text-xs" value={u.role} onChange={(e) => setPending({ username: u.username, role: e.target.value as Role })}>
-                        {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
-                      </Select>
-                    )}
-                  </td>
-                  <td className="pr-4">{u.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}</td>
-                  <td className="pr-4" title={exact(u.createdAt)}>{ago(u.createdAt)}</td>
-                  <td className="text-right">
-                    {self ? null : u.disabled ? (
-                      <Button size="sm" variant="secondary" onClick={() => setPending({ username: u.username, disabled: false })}>Enable {u.username}</Button>
-                    ) : (
-                      <Button size="sm" variant="ghost" className="text-red-700 dark:text-red-400" onClick={() => setPending({ username: u.username, disabled: true })}>Disable {u.username}</Button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <Table caption="Users">
+        <THead>
+          <Th className="py-1 pr-4">User</Th>
+          <Th className="pr-4">Role</Th>
+          <Th className="pr-4">Status</Th>
+          <Th className="pr-4">Added</Th>
+          <Th><span className="sr-only">Actions</span></Th>
+        </THead>
+        <tbody>
+          {users.data?.map((u) => {
+            const self = u.username === me.name;
+            return (
+              <Tr key={u.id}>
+                <RowTh className="py-1.5 pr-4">{u.username}{self ? <span className="font-normal text-zinc-500"> (you)</span> : null}</RowTh>
+                <td className="pr-4">
+                  {self ? (
+                    u.role
+                  ) : (
+                    <Select aria-label={`Role of ${u.username}`} className="h-7 w-32 text-xs" value={u.role} onChange={(e) => setPending({ username: u.username, role: e.target.value as Role })}>
+                      {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                    </Select>
+                  )}
+                </td>
+                <td className="pr-4">{u.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}</td>
+                <td className="pr-4" title={exact(u.createdAt)}>{ago(u.createdAt)}</td>
+                <td className="text-right">
+                  {self ? null : u.disabled ? (
+                    <Button size="sm" variant="secondary" onClick={() => setPending({ username: u.username, disabled: false })}>Enable {u.username}</Button>
+                  ) : (
+                    <Button size="sm" variant="ghost" className="text-red-700 dark:text-red-400" onClick={() => setPending({ username: u.username, disabled: true })}>Disable {u.username}</Button>
+                  )}
+                </td>
+              </Tr>
+            );
+          })}
+        </tbody>
+      </Table>
       <ConfirmDialog
         open={pending !== null}
         onOpenChange={(open) => {
