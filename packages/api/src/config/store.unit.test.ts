@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import fc from "fast-check";
 import { canonicalJson, parseConfig, sha256Hex, toNftlb } from "@switchyard/core";
 import { applyLaneStep, laneConfig, laneFarmSpec, laneStep } from "../../../core/src/ruleset/farm-gen.ts";
 import type { Database } from "@switchyard/db";
-import { scratchDatabase } from "../testing/database.ts";
+import { scratchDatabaseEachTest } from "../testing/database.ts";
 import { commitChange } from "./commit.ts";
 import { loadConfig, snapshotOf } from "./store.ts";
 
@@ -11,11 +11,7 @@ import { loadConfig, snapshotOf } from "./store.ts";
 // limit on bound parameters in one statement (Prisma's `include` and `IN` lists pass one per row).
 
 let db: Database;
-let remove: () => Promise<void>;
-beforeEach(async () => {
-  ({ db, remove } = await scratchDatabase());
-});
-afterEach(async () => remove());
+scratchDatabaseEachTest([], (d) => (db = d));
 
 const FARMS = 2_000;
 const config = parseConfig({
