@@ -6,8 +6,17 @@ import type { NodeRow } from "./health";
 
 type Facts = NonNullable<NodeRow["facts"]>;
 
-const th = "py-1 pr-4";
 const td = "py-1 pr-4 align-top";
+
+function Columns({ names }: { names: string[] }) {
+  return (
+    <THead>
+      {names.map((name) => (
+        <Th key={name} className="py-1 pr-4">{name}</Th>
+      ))}
+    </THead>
+  );
+}
 
 /** The node's interfaces (MAC, addresses) and neighbours as its agent last reported them, folded by default. */
 export function NodeFacts({ node, canRefresh }: { node: NodeRow; canRefresh: boolean }) {
@@ -23,11 +32,7 @@ export function NodeFacts({ node, canRefresh }: { node: NodeRow; canRefresh: boo
       </Collapsible.Trigger>
       <Collapsible.Content className="mt-2 space-y-3 overflow-x-auto text-sm">
         <Table caption={`Interfaces of ${node.name}`} bare>
-          <THead>
-            <Th className={th}>Interface</Th>
-            <Th className={th}>MAC</Th>
-            <Th className={th}>Addresses</Th>
-          </THead>
+          <Columns names={["Interface", "MAC", "Addresses"]} />
           <tbody className="font-mono text-xs">
             {facts.interfaces.map((i) => (
               <Tr key={i.name}>
@@ -40,12 +45,7 @@ export function NodeFacts({ node, canRefresh }: { node: NodeRow; canRefresh: boo
         </Table>
         {facts.neighbours.length > 0 ? (
           <Table caption="Neighbours (what dsr farms resolve backend MACs with)" captionClassName="py-1 text-left text-xs font-medium text-zinc-500" bare>
-            <THead>
-              <Th className={th}>Address</Th>
-              <Th className={th}>MAC</Th>
-              <Th className={th}>Interface</Th>
-              <Th className={th}>State</Th>
-            </THead>
+            <Columns names={["Address", "MAC", "Interface", "State"]} />
             <tbody className="font-mono text-xs">
               {facts.neighbours.map((n) => (
                 <Tr key={`${n.dev}/${n.ip}`}>

@@ -8,13 +8,14 @@ import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
+import { FormActions } from "@/components/ui/form-actions";
 import { Input, Select } from "@/components/ui/input";
 import { RowTh, Table, THead, Th, Tr } from "@/components/ui/table";
 import { fieldErrors } from "@/lib/errors";
 import { ago, exact } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { useViewer, type Role } from "@/lib/viewer";
-import { ROLE_HINT, ROLES } from "./roles";
+import { RoleField } from "./role-field";
 
 export function TokensCard() {
   const trpc = useTRPC();
@@ -112,21 +113,14 @@ function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange
           <Field label="Name" error={errors.name} hint="What uses it, e.g. ci-deploy">
             <Input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" required />
           </Field>
-          <Field label="Role" error={errors.role} hint={ROLE_HINT[role]}>
-            <Select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
-            </Select>
-          </Field>
+          <RoleField value={role} onChange={setRole} error={errors.role} />
           <Field label="Owner" error={errors.owner} hint="The token acts as this user, at most at their role">
             <Select value={owner} onChange={(e) => setOwner(e.target.value)}>
               {(users.data ?? [{ username: me.name, role: me.role, disabled: false }]).filter((u) => !u.disabled).map((u) => <option key={u.username} value={u.username}>{u.username} ({u.role})</option>)}
             </Select>
           </Field>
           {create.error !== null && Object.keys(errors).length === 0 ? <ErrorNote error={create.error} /> : null}
-          <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={close}>Cancel</Button>
-            <Button type="submit" disabled={create.isPending}>{create.isPending ? "Creating…" : "Create token"}</Button>
-          </div>
+          <FormActions submitLabel="Create token" busyLabel="Creating…" busy={create.isPending} onCancel={close} />
         </form>
       ) : (
         <div className="space-y-3 text-sm">

@@ -7,13 +7,15 @@ import { Card, ErrorNote } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
+import { FormActions } from "@/components/ui/form-actions";
 import { Input, Select } from "@/components/ui/input";
 import { RowTh, Table, THead, Th, Tr } from "@/components/ui/table";
 import { fieldErrors } from "@/lib/errors";
 import { ago, exact } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { useViewer, type Role } from "@/lib/viewer";
-import { ROLE_HINT, ROLES } from "./roles";
+import { RoleField, RoleOptions } from "./role-field";
+import { ROLE_HINT } from "./roles";
 
 type Pending = { username: string; role?: Role; disabled?: boolean } | null;
 
@@ -54,7 +56,7 @@ export function UsersCard() {
                     u.role
                   ) : (
                     <Select aria-label={`Role of ${u.username}`} className="h-7 w-32 text-xs" value={u.role} onChange={(e) => setPending({ username: u.username, role: e.target.value as Role })}>
-                      {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                      <RoleOptions />
                     </Select>
                   )}
                 </td>
@@ -127,19 +129,12 @@ function AddUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o
         <Field label="Username" error={errors.username}>
           <Input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required />
         </Field>
-        <Field label="Role" error={errors.role} hint={ROLE_HINT[role]}>
-          <Select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
-          </Select>
-        </Field>
+        <RoleField value={role} onChange={setRole} error={errors.role} />
         <Field label="Password" error={errors.password}>
           <Input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required />
         </Field>
         {add.error !== null && Object.keys(errors).length === 0 ? <ErrorNote error={add.error} /> : null}
-        <div className="flex justify-end gap-2">
-          <Button type="button" variant="secondary" onClick={close}>Cancel</Button>
-          <Button type="submit" disabled={add.isPending}>{add.isPending ? "Adding…" : "Add user"}</Button>
-        </div>
+        <FormActions submitLabel="Add user" busyLabel="Adding…" busy={add.isPending} onCancel={close} />
       </form>
     </Dialog>
   );
