@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { parseConfig } from "@switchyard/core";
 import type { Database } from "@switchyard/db";
-import { scratchDatabase } from "../testing/database.ts";
+import { scratchDatabaseEachTest } from "../testing/database.ts";
 import { commitChange } from "./commit.ts";
 import { loadConfig } from "./store.ts";
 
@@ -9,11 +9,7 @@ import { loadConfig } from "./store.ts";
 // limit on bound parameters in one statement (Prisma's `include` and `IN` lists pass one per row).
 
 let db: Database;
-let remove: () => Promise<void>;
-beforeEach(async () => {
-  ({ db, remove } = await scratchDatabase());
-});
-afterEach(async () => remove());
+scratchDatabaseEachTest([], (d) => (db = d));
 
 const FARMS = 2_000;
 const config = parseConfig({

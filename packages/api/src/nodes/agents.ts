@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import type { DriftReport } from "@switchyard/core";
 import type { Database, Node } from "@switchyard/db";
 import { AgentCallError, type AgentEndpoint, type AgentStatus } from "../deploy/agent-http.ts";
 import type { Deployer } from "../deploy/deployer.ts";
@@ -17,6 +18,15 @@ export async function findNode(db: Database, name: string): Promise<Node> {
 export function requireDeployer(deployer: Deployer | undefined): Deployer {
   if (deployer === undefined) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "this control plane has no deployer (no key)" });
   return deployer;
+}
+
+/** Asks the named node's agent; one that fails is thrown as an error that names the node and the URL. */
+export async function askAgent<T>(db: Database, deployer: Deployer | undefined, name: string, ask: (endpoint: AgentEndpoint) => Promise<T>): Promise<{ node: Node; answer: T }> {
+  const node = await findNode(db, name);
+  const answer = await ask(requireDeployer(deployer).endpoint(node)).catch((error: unknown) => {
+    throw agentFailure(node, error);
+  });
+  return { node, answer };
 }
 
 /** The agent's failure as an operator reads it; the AgentCallError's text already names the method and URL. */
@@ -40,6 +50,11 @@ export async function recordStatus(db: Database, node: Pick<Node, "id">, status:
     where: { id: node.id },
     data: { lastSeenAt: new Date(), appliedRevision: status.appliedRevision, appliedHash: status.appliedHash, drift: status.drift?.drifted === true },
   });
+}
+
+/** Records a drift check's or a repair's answer: whether the node's tables drifted, and that it was seen now. */
+export async function recordDrift(db: Database, node: Pick<Node, "id">, report: Pick<DriftReport, "drifted">): Promise<void> {
+  await db.node.update({ where: { id: node.id }, data: { drift: report.drifted === true, lastSeenAt: new Date() } });
 }
 
 export type Asked<T> = { name: string; url: string; ok: true; value: T; ms: number } | { name: string; url: string; ok: false; error: string; ms: number };

@@ -1,54 +1,21 @@
-import { TRPCError } from "@trpc/server";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Database } from "@switchyard/db";
 import { createCaller } from "../router.ts";
-import { scratchDatabase } from "../testing/database.ts";
+import { scratchDatabaseEachTest } from "../testing/database.ts";
+import { farmInput } from "../testing/farms.ts";
+import { everyRow, refusal } from "../testing/refusals.ts";
 import type { Actor } from "../trpc.ts";
 
 // The change pipeline against a real SQLite file: every change one transaction with its
 // revision and audit events; conflicts, invalid input and roles refused with nothing written.
 
 let db: Database;
-let remove: () => Promise<void>;
-beforeEach(async () => {
-  ({ db, remove } = await scratchDatabase());
-  await db.user.createMany({ data: [{ username: "alice", passwordHash: "x", role: "operator" }, { username: "bob", passwordHash: "x", role: "operator" }] });
-});
-afterEach(async () => remove());
+scratchDatabaseEachTest([{ username: "alice", role: "operator" }, { username: "bob", role: "operator" }], (d) => (db = d));
 
 const actor = (name: string, role: Actor["role"] = "operator"): Actor => ({ id: name === "alice" ? 1 : name === "bob" ? 2 : null, name, role });
 const as = (name: string, role: Actor["role"] = "operator") => createCaller({ db, actor: actor(name, role) });
 
-const web = {
-  name: "web",
-  "virtual-addr": "198.18.1.100",
-  "virtual-ports": "80",
-  scheduler: "weight",
-  backends: [
-    { name: "b1", "ip-addr": "198.18.2.11", port: "8080" },
-    { name: "b2", "ip-addr": "198.18.2.12", port: "8080" },
-  ],
-};
-
-/** Everything a refused change must leave as it was. */
-async function everything(): Promise<string> {
-  const [farms, backends, revisions, audit] = await Promise.all([
-    db.farm.findMany({ orderBy: { id: "asc" } }),
-    db.backend.findMany({ orderBy: { id: "asc" } }),
-    db.revision.findMany({ orderBy: { number: "asc" } }),
-    db.auditEvent.findMany({ orderBy: { id: "asc" } }),
-  ]);
-  return JSON.stringify({ farms, backends, revisions, audit });
-}
-
-async function refusal(call: Promise<unknown>): Promise<TRPCError> {
-  const error = await call.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
+const web = farmInput("web", "198.18.1.100", { scheduler: "weight" });
 
 describe("changes", () => {
   it("each change is a revision with the whole config, its author and message, and an audit event with before and after", async () => {
@@ -89,18 +56,18 @@ describe("changes", () => {
   it("a change based on a revision older than the farm's last change is a conflict naming who changed it; nothing is written", async () => {
     await as("alice").farms.create({ farm: web });
     await as("bob").backends.setState({ farm: "web", name: "b1", state: "off", baseRevision: 1 });
-    const before = await everything();
+    const before = await everyRow(db);
     const error = await refusal(as("alice").farms.update({ name: "web", attributes: { scheduler: "rr" }, baseRevision: 1 }));
     expect(error.code).toBe("CONFLICT");
     expect(error.message).toMatch(/^farm web was changed by bob in revision 2 \(.*\) after revision 1, which this change is based on/);
-    expect(await everything()).toBe(before);
+    expect(await everyRow(db)).toBe(before);
     // Based on the latest, it goes through.
     expect(await as("alice").farms.update({ name: "web", attributes: { scheduler: "rr" }, baseRevision: 2 })).toEqual({ revision: 3, changed: true });
   });
 
   it("invalid input is refused with the farm, backend, field and reason, and nothing is written", async () => {
     await as("alice").farms.create({ farm: web });
-    const before = await everything();
+    const before = await everyRow(db);
     const bad = await refusal(as("alice").backends.upsert({ farm: "web", backend: { name: "b3", "ip-addr": "198.18.2.300" } }));
     expect(bad.code).toBe("BAD_REQUEST");
     expect(bad.message).toContain('farm "web", backend "b3", ip-addr = "198.18.2.300"');
@@ -109,16 +76,16 @@ describe("changes", () => {
     expect((await refusal(as("alice").farms.create({ farm: web }))).code).toBe("CONFLICT");
     expect((await refusal(as("alice").backends.remove({ farm: "web", name: "nope" }))).code).toBe("NOT_FOUND");
     expect((await refusal(as("alice").farms.update({ name: "nope", attributes: {} }))).code).toBe("NOT_FOUND");
-    expect(await everything()).toBe(before);
+    expect(await everyRow(db)).toBe(before);
   });
 
   it("a viewer reads but cannot change; without an actor nothing answers", async () => {
     await as("alice").farms.create({ farm: web });
-    const before = await everything();
+    const before = await everyRow(db);
     expect((await refusal(as("carol", "viewer").backends.setState({ farm: "web", name: "b1", state: "down" }))).code).toBe("FORBIDDEN");
     expect((await refusal(createCaller({ db, actor: null }).farms.list())).code).toBe("UNAUTHORIZED");
     expect((await as("carol", "viewer").farms.get({ name: "web" })).farm?.name).toBe("web");
-    expect(await everything()).toBe(before);
+    expect(await everyRow(db)).toBe(before);
   });
 
   it("concurrent changes are serialized: 20 state toggles, 20 revisions in order, none lost", async () => {

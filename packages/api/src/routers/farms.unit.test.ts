@@ -1,10 +1,11 @@
-import { TRPCError } from "@trpc/server";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "@switchyard/core";
 import type { Database } from "@switchyard/db";
 import { commitChange } from "../config/commit.ts";
 import { createCaller } from "../router.ts";
-import { scratchDatabase } from "../testing/database.ts";
+import { scratchDatabaseEachTest } from "../testing/database.ts";
+import { farmInput as farm } from "../testing/farms.ts";
+import { everyRow, refusal } from "../testing/refusals.ts";
 import type { Actor } from "../trpc.ts";
 
 // The dashboard's farm procedures against a real SQLite file: the paged table (searched,
@@ -12,40 +13,13 @@ import type { Actor } from "../trpc.ts";
 // revision, a farm replaced whole, and the ruleset preview of a change before it is saved.
 
 let db: Database;
-let remove: () => Promise<void>;
-beforeEach(async () => {
-  ({ db, remove } = await scratchDatabase());
-  await db.user.create({ data: { username: "alice", passwordHash: "x", role: "operator" } });
-});
-afterEach(async () => remove());
+scratchDatabaseEachTest([{ username: "alice", role: "operator" }], (d) => (db = d));
 
 const as = (role: Actor["role"] = "operator", name = "alice") => createCaller({ db, actor: { id: name === "alice" ? 1 : null, name, role } });
-
-const farm = (name: string, vip: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  "virtual-addr": vip,
-  "virtual-ports": "80",
-  backends: [
-    { name: "b1", "ip-addr": "198.18.2.11", port: "8080" },
-    { name: "b2", "ip-addr": "198.18.2.12", port: "8080" },
-  ],
-  ...extra,
-});
 
 async function seed(...farms: object[]): Promise<number> {
   const outcome = await commitChange(db, { id: 1, name: "alice", role: "operator" }, { action: "config.import", kind: "import" }, () => parseConfig({ farms }));
   return outcome.revision;
-}
-
-async function everything(): Promise<string> {
-  const [farms, backends, revisions, audit] = await Promise.all([db.farm.findMany(), db.backend.findMany(), db.revision.findMany(), db.auditEvent.findMany()]);
-  return JSON.stringify({ farms, backends, revisions, audit });
-}
-
-async function refusal(call: Promise<unknown>): Promise<TRPCError> {
-  const error = await call.then(() => null, (e: unknown) => e);
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
 }
 
 describe("farms.page", () => {
@@ -112,24 +86,24 @@ describe("farms.setStates", () => {
 
   it("a name that does not exist refuses the whole change and writes nothing", async () => {
     await seed(farm("a", "198.18.1.1"), farm("b", "198.18.1.2"));
-    const before = await everything();
+    const before = await everyRow(db);
     const error = await refusal(as().farms.setStates({ names: ["a", "nope", "b"], state: "off" }));
     expect(error.code).toBe("NOT_FOUND");
     expect(error.message).toBe('no such farm: "nope"; no state was changed');
-    expect(await everything()).toBe(before);
+    expect(await everyRow(db)).toBe(before);
   });
 
   it("refuses a viewer, and a change based on a revision older than a farm's last change", async () => {
     await seed(farm("a", "198.18.1.1"), farm("b", "198.18.1.2"));
-    const before = await everything();
+    const before = await everyRow(db);
     expect((await refusal(as("viewer").farms.setStates({ names: ["a"], state: "off" }))).code).toBe("FORBIDDEN");
-    expect(await everything()).toBe(before);
+    expect(await everyRow(db)).toBe(before);
     await as().backends.setState({ farm: "b", name: "b1", state: "down" });
-    const after = await everything();
+    const after = await everyRow(db);
     const conflict = await refusal(as().farms.setStates({ names: ["a", "b"], state: "off", baseRevision: 1 }));
     expect(conflict.code).toBe("CONFLICT");
     expect(conflict.message).toMatch(/^farm b was changed by alice in revision 2/);
-    expect(await everything()).toBe(after);
+    expect(await everyRow(db)).toBe(after);
   });
 
   // Prisma loads an ordered relation with a bound parameter per parent row, which SQLite refused
@@ -150,28 +124,28 @@ describe("farms.replace", () => {
     const got = await as("viewer").farms.get({ name: "web" });
     expect(got).toMatchObject({ revision: 2, updatedRevision: 2, farm: { scheduler: "weight", backends: [{ name: "b3", weight: "5" }] } });
 
-    const before = await everything();
+    const before = await everyRow(db);
     const renamed = await refusal(as().farms.replace({ name: "web", farm: { ...next, name: "www" } }));
     expect(renamed.message).toContain('farm "web", name = "www": cannot be changed');
     const bad = await refusal(as().farms.replace({ name: "web", farm: { ...next, backends: [{ name: "b3", "ip-addr": "198.18.2.300" }] } }));
     expect(bad.code).toBe("BAD_REQUEST");
     expect(bad.cause).toMatchObject({ issues: [{ farm: "web", backend: "b3", field: "ip-addr", message: "must be an IPv4 or IPv6 address" }] });
     expect((await refusal(as().farms.replace({ name: "nope", farm: next }))).code).toBe("NOT_FOUND");
-    expect(await everything()).toBe(before);
+    expect(await everyRow(db)).toBe(before);
   });
 });
 
 describe("farms.preview", () => {
   it("shows the chains and map elements a new farm adds, and their diff, without writing anything", async () => {
     await seed(farm("web", "198.18.1.10"));
-    const before = await everything();
+    const before = await everyRow(db);
     const preview = await as("viewer").farms.preview({ farm: farm("api", "198.18.1.20") });
     expect(preview).toMatchObject({ node: null, revision: 1, before: "table inet switchyard {\n}\n", issues: [], refused: false });
     expect(preview.after).toContain("chain farm-api-4 {");
     expect(preview.after).toContain("tcp . 198.18.1.20 . 80 : goto farm-api-4");
     expect(preview.after).not.toContain("198.18.1.10");
     expect(preview.diff).toContain("+\tchain farm-api-4 {");
-    expect(await everything()).toBe(before);
+    expect(await everyRow(db)).toBe(before);
   });
 
   it("shows what a change to an existing farm does, rendered with the first node's facts", async () => {

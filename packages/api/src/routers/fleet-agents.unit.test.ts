@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { TRPCError } from "@trpc/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@switchyard/db";
 import { Deployer } from "../deploy/deployer.ts";
 import { createCaller } from "../router.ts";
 import { freePort, startScriptedAgent, type ScriptedAgent } from "../testing/agent.ts";
 import { scratchDatabase } from "../testing/database.ts";
+import { farmInput } from "../testing/farms.ts";
+import { refusal } from "../testing/refusals.ts";
 import type { Actor } from "../trpc.ts";
 
 // The fleet procedures the dashboard's Nodes, Deploys and Traffic pages use, against real
@@ -26,24 +27,7 @@ const as = (role: Actor["role"] = "admin") => createCaller({ db, actor: { id: 1,
 /** Changes committed where nothing deploys them (as by a control plane that stopped before its deploy): the test deploys. */
 const undeployed = () => createCaller({ db, actor: { id: 1, name: "alice", role: "admin" } });
 
-const web = {
-  name: "web",
-  "virtual-addr": "198.18.1.100",
-  "virtual-ports": "80",
-  backends: [
-    { name: "b1", "ip-addr": "198.18.2.11", port: "8080" },
-    { name: "b2", "ip-addr": "198.18.2.12", port: "8080" },
-  ],
-};
-
-async function refusal(call: Promise<unknown>): Promise<TRPCError> {
-  const error = await call.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
+const web = farmInput("web", "198.18.1.100");
 
 beforeEach(async () => {
   ({ db, remove } = await scratchDatabase());

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { currentConfig } from "../config/cache.ts";
 import { agentCheckDrift, agentCounters, agentFacts, agentRepair, agentStatus } from "../deploy/agent-http.ts";
 import { notFound } from "../errors.ts";
-import { agentFailure, askEveryAgent, findNode, recordStatus, requireDeployer } from "../nodes/agents.ts";
+import { askAgent, askEveryAgent, recordDrift, recordStatus, requireDeployer } from "../nodes/agents.ts";
 import { sumCounters } from "../nodes/counters.ts";
 import { issueNodeToken } from "../nodes/token.ts";
 import { adminProcedure, operatorProcedure, router, viewerProcedure } from "../trpc.ts";
@@ -141,10 +141,7 @@ export const nodesRouter = router({
 
   /** Reads the node's interfaces and neighbours from its agent (what dsr farms are rendered with). */
   refreshFacts: operatorProcedure.input(z.object({ name: nodeName })).mutation(async ({ ctx, input }) => {
-    const node = await findNode(ctx.db, input.name);
-    const facts = await agentFacts(requireDeployer(ctx.deployer).endpoint(node)).catch((error: unknown) => {
-      throw agentFailure(node, error);
-    });
+    const { node, answer: facts } = await askAgent(ctx.db, ctx.deployer, input.name, agentFacts);
     await ctx.db.node.update({ where: { id: node.id }, data: { facts: JSON.stringify(facts), lastSeenAt: new Date() } });
     return facts;
   }),
@@ -182,11 +179,8 @@ export const nodesRouter = router({
     .input(z.object({ name: nodeName }))
     .output(DriftReportSchema)
     .mutation(async ({ ctx, input }) => {
-      const node = await findNode(ctx.db, input.name);
-      const report = await agentCheckDrift(requireDeployer(ctx.deployer).endpoint(node)).catch((error: unknown) => {
-        throw agentFailure(node, error);
-      });
-      await ctx.db.node.update({ where: { id: node.id }, data: { drift: report.drifted === true, lastSeenAt: new Date() } });
+      const { node, answer: report } = await askAgent(ctx.db, ctx.deployer, input.name, agentCheckDrift);
+      await recordDrift(ctx.db, node, report);
       return report;
     }),
 
@@ -196,11 +190,8 @@ export const nodesRouter = router({
     .input(z.object({ name: nodeName }))
     .output(DriftReportSchema)
     .mutation(async ({ ctx, input }) => {
-      const node = await findNode(ctx.db, input.name);
-      const report = await agentRepair(requireDeployer(ctx.deployer).endpoint(node)).catch((error: unknown) => {
-        throw agentFailure(node, error);
-      });
-      await ctx.db.node.update({ where: { id: node.id }, data: { drift: report.drifted === true, lastSeenAt: new Date() } });
+      const { node, answer: report } = await askAgent(ctx.db, ctx.deployer, input.name, agentRepair);
+      await recordDrift(ctx.db, node, report);
       await ctx.db.auditEvent.create({
         data: { actorName: ctx.actor.name, actorId: ctx.actor.id, action: "node.repair", entityType: "node", entityName: node.name, after: JSON.stringify({ drifted: report.drifted, repairs: report.repairs }) },
       });

@@ -1,45 +1,22 @@
-import { TRPCError } from "@trpc/server";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Database } from "@switchyard/db";
 import { ChangeRefused } from "../errors.ts";
 import { createCaller } from "../router.ts";
-import { scratchDatabase } from "../testing/database.ts";
+import { scratchDatabaseEachTest } from "../testing/database.ts";
+import { farmInput } from "../testing/farms.ts";
+import { everyRow, refusal } from "../testing/refusals.ts";
 import type { Actor } from "../trpc.ts";
 
 // What the dashboard's history screens call: import (a file becomes one revision, or nothing is
 // written and each farm/field/reason comes back), export, and the timeline's change summary.
 
 let db: Database;
-let remove: () => Promise<void>;
-beforeEach(async () => {
-  ({ db, remove } = await scratchDatabase());
-  await db.user.create({ data: { username: "alice", passwordHash: "x", role: "operator" } });
-});
-afterEach(async () => remove());
+scratchDatabaseEachTest([{ username: "alice", role: "operator" }], (d) => (db = d));
 
 const as = (role: Actor["role"]) => createCaller({ db, actor: { id: 1, name: "alice", role } });
 
-const farm = (name: string, addr: string, backends = [{ name: "b1", "ip-addr": "198.18.2.11", port: "8080" }]) => ({
-  name,
-  "virtual-addr": addr,
-  "virtual-ports": "80",
-  backends,
-});
+const farm = (name: string, addr: string, backends = [{ name: "b1", "ip-addr": "198.18.2.11", port: "8080" }]) => farmInput(name, addr, { backends });
 const file = (...farms: object[]) => JSON.stringify({ farms });
-
-async function everything(): Promise<string> {
-  const [farms, backends, revisions, audit] = await Promise.all([db.farm.findMany(), db.backend.findMany(), db.revision.findMany(), db.auditEvent.findMany()]);
-  return JSON.stringify({ farms, backends, revisions, audit });
-}
-
-async function refusal(call: Promise<unknown>): Promise<TRPCError> {
-  const error = await call.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCError);
-  return error as TRPCError;
-}
 
 describe("revisions.import", () => {
   it("makes a good file the whole config as one revision of kind import, with an audit event per farm", async () => {
@@ -62,7 +39,7 @@ describe("revisions.import", () => {
 
   it("refuses a bad file whole, naming each farm, backend, field and reason, and writes nothing", async () => {
     await as("operator").revisions.import({ config: file(farm("web", "198.18.1.100")) });
-    const before = await everything();
+    const before = await everyRow(db);
     const bad = file(farm("web", "198.18.1.300"), farm("api", "198.18.1.101", [{ name: "b1", "ip-addr": "198.18.2.11", port: "99999" }]));
     const error = await refusal(as("operator").revisions.import({ config: bad }));
     expect(error.code).toBe("BAD_REQUEST");
@@ -76,7 +53,7 @@ describe("revisions.import", () => {
     );
     expect(error.message).toContain('farm "web", virtual-addr = "198.18.1.300"');
     expect((await refusal(as("operator").revisions.import({ config: "{ not json" }))).message).toMatch(/not valid JSON/);
-    expect(await everything()).toBe(before);
+    expect(await everyRow(db)).toBe(before);
   });
 
   it("is for operators: a viewer's import is refused", async () => {

@@ -3,6 +3,7 @@ import type { BackendDiff, ConfigDiff, FarmDiff, FieldChange } from "@switchyard
 import { useState } from "react";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { RowTh, Table, THead, Th, Tr } from "@/components/ui/table";
 import { plural } from "@/lib/history-words";
 
 // A structured diff of two configs (revisions.diff, a rollback's preview, an import's preview,
@@ -22,25 +23,22 @@ function New({ value }: { value: string }) {
 
 function FieldTable({ fields, caption }: { fields: FieldChange[]; caption: string }) {
   return (
-    <table className="mt-1 text-left text-sm">
-      <caption className="sr-only">{caption}</caption>
-      <thead className="text-xs text-zinc-500">
-        <tr>
-          <th scope="col" className="min-w-36 py-0.5 pr-6 font-medium">Attribute</th>
-          <th scope="col" className="min-w-28 py-0.5 pr-6 font-medium">Before</th>
-          <th scope="col" className="min-w-28 py-0.5 font-medium">After</th>
-        </tr>
-      </thead>
+    <Table caption={caption} className="mt-1 w-auto" bare>
+      <THead>
+        <Th className="min-w-36 py-0.5 pr-6">Attribute</Th>
+        <Th className="min-w-28 py-0.5 pr-6">Before</Th>
+        <Th className="min-w-28 py-0.5">After</Th>
+      </THead>
       <tbody>
         {fields.map((f) => (
-          <tr key={f.field} className="border-t border-zinc-100 dark:border-zinc-800">
-            <th scope="row" className="py-0.5 pr-6 font-mono text-xs font-normal">{f.field}</th>
+          <Tr key={f.field}>
+            <RowTh className="py-0.5 pr-6 font-mono text-xs font-normal">{f.field}</RowTh>
             <td className="py-0.5 pr-6 break-all"><Old value={f.before} /></td>
             <td className="py-0.5 break-all"><New value={f.after} /></td>
-          </tr>
+          </Tr>
         ))}
       </tbody>
-    </table>
+    </Table>
   );
 }
 

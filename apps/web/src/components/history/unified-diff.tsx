@@ -2,23 +2,13 @@
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { cn } from "@/lib/cn";
+import { downloadText } from "@/lib/download";
 
 // A unified diff (as revisions.renderedDiff gives it) line by line: additions green, removals
 // red, hunk headers blue, in a scrollable monospace block that keeps long nft lines whole.
 // A diff of 10,000 farms is 100,000 lines: the page shows a part and the rest on request.
 
 const PAGE = 4_000;
-
-function save(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/x-diff" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function lineClass(line: string): string {
   if (line.startsWith("+++") || line.startsWith("---") || line.startsWith("====")) return "text-zinc-500";
@@ -49,7 +39,7 @@ export function UnifiedDiff({ diff, label, fileName }: { diff: string; label: st
             <Button variant="secondary" size="sm" onClick={() => setLimit((l) => l + PAGE * 5)}>Show more lines</Button>
           </>
         ) : null}
-        <Button variant="ghost" size="sm" onClick={() => save(fileName, diff)}>Download the diff</Button>
+        <Button variant="ghost" size="sm" onClick={() => downloadText(fileName, diff, "text/x-diff")}>Download the diff</Button>
       </div>
     </div>
   );

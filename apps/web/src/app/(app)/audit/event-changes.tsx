@@ -1,6 +1,7 @@
 "use client";
 import type { ConfigDiff } from "@switchyard/core/schemas";
 import { ConfigDiffView } from "@/components/history/config-diff-view";
+import { RowTh, Table, THead, Th, Tr } from "@/components/ui/table";
 import { jsonFieldDiff, parseJsonColumn } from "@/lib/json-field-diff";
 import type { AuditEvent } from "./describe-event";
 import { farmEventDiff } from "./farm-event";
@@ -14,24 +15,21 @@ export function EventChanges({ event, farmDiff }: { event: AuditEvent; farmDiff:
   const fields = jsonFieldDiff(parseJsonColumn(event.before), parseJsonColumn(event.after));
   if (fields.length === 0) return <p className="text-sm text-zinc-600 dark:text-zinc-400">Nothing was recorded before or after this event.</p>;
   return (
-    <table className="w-full text-left text-sm">
-      <caption className="sr-only">Fields changed</caption>
-      <thead className="text-xs text-zinc-500">
-        <tr>
-          <th scope="col" className="w-48 py-0.5 font-medium">Field</th>
-          <th scope="col" className="py-0.5 font-medium">Before</th>
-          <th scope="col" className="py-0.5 font-medium">After</th>
-        </tr>
-      </thead>
+    <Table caption="Fields changed" bare>
+      <THead>
+        <Th className="w-48 py-0.5">Field</Th>
+        <Th className="py-0.5">Before</Th>
+        <Th className="py-0.5">After</Th>
+      </THead>
       <tbody>
         {fields.map((f) => (
-          <tr key={f.field} className="border-t border-zinc-100 dark:border-zinc-800">
-            <th scope="row" className="py-0.5 font-mono text-xs font-normal">{f.field}</th>
+          <Tr key={f.field}>
+            <RowTh className="py-0.5 font-mono text-xs font-normal">{f.field}</RowTh>
             <td className="py-0.5 font-mono text-xs text-red-800 dark:text-red-300">{f.before === "" ? <span className="text-zinc-400">—</span> : f.before}</td>
             <td className="py-0.5 font-mono text-xs text-green-800 dark:text-green-300">{f.after === "" ? <span className="text-zinc-400">—</span> : f.after}</td>
-          </tr>
+          </Tr>
         ))}
       </tbody>
-    </table>
+    </Table>
   );
 }

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, ErrorNote, PageHeader } from "@/components/ui/card";
+import { Table, THead, Th, Tr } from "@/components/ui/table";
 import { useDeploymentEvents } from "@/lib/deploy-events";
 import { errorMessage } from "@/lib/errors";
 import { ago, exact } from "@/lib/format";
@@ -113,48 +114,43 @@ export function Deploys() {
                 </span>
               }
             >
-              <div className="overflow-x-auto">
-                <table className="w-full table-fixed text-left text-sm">
-                  <caption className="sr-only">Deploys of revision {revision}, newest first</caption>
-                  <thead className="text-xs text-zinc-500">
-                    <tr>
-                      <th scope="col" className="w-36 py-1 pr-3 font-medium">Node</th>
-                      <th scope="col" className="w-24 pr-3 font-medium">Status</th>
-                      <th scope="col" className="w-20 pr-3 font-medium">Attempts</th>
-                      <th scope="col" className="w-28 pr-3 font-medium">Started</th>
-                      <th scope="col" className="w-20 pr-3 font-medium">Took</th>
-                      <th scope="col" className="pr-3 font-medium">Error (the agent's words)</th>
-                      {operator && revision === latest ? <th scope="col" className="w-28 font-medium"><span className="sr-only">Actions</span></th> : null}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {rows.map((d) => {
-                      const earlier = latestOf.get(d.node.name) !== d;
-                      const stillBehind = !earlier && d.status === "failed" && nodeRevision.get(d.node.name) !== revision;
-                      const cell = "py-1.5 pr-3";
-                      return (
-                        <tr key={d.id} className={earlier ? "border-t border-zinc-100 align-top text-zinc-500 dark:border-zinc-800" : "border-t border-zinc-100 align-top dark:border-zinc-800"}>
-                          <td className={`${cell} font-medium`}>{d.node.name}{earlier ? <span className="font-normal"> · earlier</span> : null}</td>
-                          <td className={cell}><Badge tone={earlier ? "gray" : tone(d.status)}>{d.status}</Badge></td>
-                          <td className={`${cell} tabular-nums`}>{d.attempts}</td>
-                          <td className={`${cell} whitespace-nowrap`} title={exact(d.startedAt)}>{ago(d.startedAt)}</td>
-                          <td className={`${cell} whitespace-nowrap tabular-nums`}>{took(d)}</td>
-                          <td className={`${cell} font-mono text-xs break-words whitespace-pre-wrap ${earlier ? "" : "text-red-700 dark:text-red-400"}`}>{d.error ?? ""}</td>
-                          {operator && revision === latest ? (
-                            <td className="py-1 text-right">
-                              {stillBehind ? (
-                                <Button size="sm" variant="secondary" onClick={() => retry.mutate({ node: d.node.name })} disabled={retry.isPending}>
-                                  {retry.isPending && retry.variables?.node === d.node.name ? "Retrying…" : `Retry ${d.node.name}`}
-                                </Button>
-                              ) : null}
-                            </td>
-                          ) : null}
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
+              <Table caption={`Deploys of revision ${revision}, newest first`} className="table-fixed">
+                <THead>
+                  <Th className="w-36 py-1 pr-3">Node</Th>
+                  <Th className="w-24 pr-3">Status</Th>
+                  <Th className="w-20 pr-3">Attempts</Th>
+                  <Th className="w-28 pr-3">Started</Th>
+                  <Th className="w-20 pr-3">Took</Th>
+                  <Th className="pr-3">Error (the agent's words)</Th>
+                  {operator && revision === latest ? <Th className="w-28"><span className="sr-only">Actions</span></Th> : null}
+                </THead>
+                <tbody>
+                  {rows.map((d) => {
+                    const earlier = latestOf.get(d.node.name) !== d;
+                    const stillBehind = !earlier && d.status === "failed" && nodeRevision.get(d.node.name) !== revision;
+                    const cell = "py-1.5 pr-3";
+                    return (
+                      <Tr key={d.id} className={earlier ? "align-top text-zinc-500" : "align-top"}>
+                        <td className={`${cell} font-medium`}>{d.node.name}{earlier ? <span className="font-normal"> · earlier</span> : null}</td>
+                        <td className={cell}><Badge tone={earlier ? "gray" : tone(d.status)}>{d.status}</Badge></td>
+                        <td className={`${cell} tabular-nums`}>{d.attempts}</td>
+                        <td className={`${cell} whitespace-nowrap`} title={exact(d.startedAt)}>{ago(d.startedAt)}</td>
+                        <td className={`${cell} whitespace-nowrap tabular-nums`}>{took(d)}</td>
+                        <td className={`${cell} font-mono text-xs break-words whitespace-pre-wrap ${earlier ? "" : "text-red-700 dark:text-red-400"}`}>{d.error ?? ""}</td>
+                        {operator && revision === latest ? (
+                          <td className="py-1 text-right">
+                            {stillBehind ? (
+                              <Button size="sm" variant="secondary" onClick={() => retry.mutate({ node: d.node.name })} disabled={retry.isPending}>
+                                {retry.isPending && retry.variables?.node === d.node.name ? "Retrying…" : `Retry ${d.node.name}`}
+                              </Button>
+                            ) : null}
+                          </td>
+                        ) : null}
+                      </Tr>
+                    );
+                  })}
+                </tbody>
+              </Table>
             </Card>
           );
         })}

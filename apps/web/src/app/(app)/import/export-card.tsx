@@ -5,24 +5,12 @@ import { Button } from "@/components/ui/button";
 import { Card, ErrorNote } from "@/components/ui/card";
 import { Field } from "@/components/ui/field";
 import { Select } from "@/components/ui/input";
+import { downloadText } from "@/lib/download";
 import { ago } from "@/lib/format";
 import { errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 
 const LATEST = "latest";
-
-/** Hands the browser a JSON document as a file download. */
-function download(name: string, value: unknown): void {
-  const url = URL.createObjectURL(new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: "application/json" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The click has handed the blob to the download; revoking later keeps slow browsers safe.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export function ExportCard() {
   const trpc = useTRPC();
@@ -51,7 +39,7 @@ export function ExportCard() {
             try {
               const config = await queryClient.fetchQuery(trpc.revisions.export.queryOptions({ revision: number }));
               const name = `switchyard-revision-${number}.json`;
-              download(name, config);
+              downloadText(name, `${JSON.stringify(config, null, 2)}\n`, "application/json");
               setSaved(`Revision ${number} (${config.farms.length} farm${config.farms.length === 1 ? "" : "s"}) saved as ${name}.`);
             } catch (e) {
               setError(`revision ${number} could not be exported: ${errorMessage(e)}`);

@@ -6,6 +6,7 @@ import { ErrorNote } from "@/components/ui/card";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
+import { FormActions } from "@/components/ui/form-actions";
 import { Input, Textarea } from "@/components/ui/input";
 import { fieldErrors } from "@/lib/errors";
 import { useTRPC, type Outputs } from "@/lib/trpc";
@@ -84,10 +85,7 @@ export function AddNodeDialog({ open, onOpenChange }: { open: boolean; onOpenCha
             <Textarea value={labelText} onChange={(e) => setLabelText(e.target.value)} rows={2} />
           </Field>
           {add.error !== null && Object.keys(errors).length === 0 ? <ErrorNote error={add.error} /> : null}
-          <div className="flex justify-end gap-2 pt-1">
-            <Button type="button" variant="secondary" onClick={close}>Cancel</Button>
-            <Button type="submit" disabled={add.isPending}>{add.isPending ? "Adding…" : "Add node"}</Button>
-          </div>
+          <FormActions submitLabel="Add node" busyLabel="Adding…" busy={add.isPending} onCancel={close} className="pt-1" />
         </form>
       ) : (
         <EnrollmentToken added={added} onDone={close} />

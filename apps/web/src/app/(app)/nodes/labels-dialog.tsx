@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { ErrorNote } from "@/components/ui/card";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
+import { FormActions } from "@/components/ui/form-actions";
 import { Input } from "@/components/ui/input";
 import { errorMessage, fieldErrors } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
@@ -57,10 +58,7 @@ export function LabelsDialog({ node, labels, open, onOpenChange }: { node: strin
             <Input value={text} onChange={(e) => setText(e.target.value)} className="font-mono" autoComplete="off" spellCheck={false} />
           </Field>
           {save.isError && serverError === undefined ? <ErrorNote error={errorMessage(save.error)} /> : null}
-          <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={() => onOpenChange(false)}>Cancel</Button>
-            <Button type="submit" disabled={save.isPending}>{save.isPending ? "Saving…" : "Save labels"}</Button>
-          </div>
+          <FormActions submitLabel="Save labels" busyLabel="Saving…" busy={save.isPending} onCancel={() => onOpenChange(false)} />
         </form>
       )}
     </Dialog>

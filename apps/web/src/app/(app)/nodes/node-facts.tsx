@@ -1,12 +1,22 @@
 "use client";
 import { Collapsible } from "radix-ui";
 import { useState } from "react";
+import { Table, THead, Th, Tr } from "@/components/ui/table";
 import type { NodeRow } from "./health";
 
 type Facts = NonNullable<NodeRow["facts"]>;
 
-const th = "py-1 pr-4 text-left text-xs font-medium text-zinc-500";
 const td = "py-1 pr-4 align-top";
+
+function Columns({ names }: { names: string[] }) {
+  return (
+    <THead>
+      {names.map((name) => (
+        <Th key={name} className="py-1 pr-4">{name}</Th>
+      ))}
+    </THead>
+  );
+}
 
 /** The node's interfaces (MAC, addresses) and neighbours as its agent last reported them, folded by default. */
 export function NodeFacts({ node, canRefresh }: { node: NodeRow; canRefresh: boolean }) {
@@ -21,47 +31,32 @@ export function NodeFacts({ node, canRefresh }: { node: NodeRow; canRefresh: boo
         Facts: {facts.interfaces.length} interfaces, {addresses} addresses, {facts.neighbours.length} neighbours
       </Collapsible.Trigger>
       <Collapsible.Content className="mt-2 space-y-3 overflow-x-auto text-sm">
-        <table className="w-full">
-          <caption className="sr-only">Interfaces of {node.name}</caption>
-          <thead>
-            <tr>
-              <th scope="col" className={th}>Interface</th>
-              <th scope="col" className={th}>MAC</th>
-              <th scope="col" className={th}>Addresses</th>
-            </tr>
-          </thead>
+        <Table caption={`Interfaces of ${node.name}`} bare>
+          <Columns names={["Interface", "MAC", "Addresses"]} />
           <tbody className="font-mono text-xs">
             {facts.interfaces.map((i) => (
-              <tr key={i.name} className="border-t border-zinc-100 dark:border-zinc-800">
+              <Tr key={i.name}>
                 <td className={td}>{i.name}</td>
                 <td className={td}>{i.mac ?? "—"}</td>
                 <td className={td}>{i.addresses.length > 0 ? i.addresses.join(", ") : "—"}</td>
-              </tr>
+              </Tr>
             ))}
           </tbody>
-        </table>
+        </Table>
         {facts.neighbours.length > 0 ? (
-          <table className="w-full">
-            <caption className="py-1 text-left text-xs font-medium text-zinc-500">Neighbours (what dsr farms resolve backend MACs with)</caption>
-            <thead>
-              <tr>
-                <th scope="col" className={th}>Address</th>
-                <th scope="col" className={th}>MAC</th>
-                <th scope="col" className={th}>Interface</th>
-                <th scope="col" className={th}>State</th>
-              </tr>
-            </thead>
+          <Table caption="Neighbours (what dsr farms resolve backend MACs with)" captionClassName="py-1 text-left text-xs font-medium text-zinc-500" bare>
+            <Columns names={["Address", "MAC", "Interface", "State"]} />
             <tbody className="font-mono text-xs">
               {facts.neighbours.map((n) => (
-                <tr key={`${n.dev}/${n.ip}`} className="border-t border-zinc-100 dark:border-zinc-800">
+                <Tr key={`${n.dev}/${n.ip}`}>
                   <td className={td}>{n.ip}</td>
                   <td className={td}>{n.mac ?? "—"}</td>
                   <td className={td}>{n.dev}</td>
                   <td className={td}>{n.state || "—"}</td>
-                </tr>
+                </Tr>
               ))}
             </tbody>
-          </table>
+          </Table>
         ) : null}
       </Collapsible.Content>
     </Collapsible.Root>

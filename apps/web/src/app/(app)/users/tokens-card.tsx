@@ -8,12 +8,14 @@ import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
+import { FormActions } from "@/components/ui/form-actions";
 import { Input, Select } from "@/components/ui/input";
+import { RowTh, Table, THead, Th, Tr } from "@/components/ui/table";
 import { fieldErrors } from "@/lib/errors";
 import { ago, exact } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { useViewer, type Role } from "@/lib/viewer";
-import { ROLE_HINT, ROLES } from "./roles";
+import { RoleField } from "./role-field";
 
 export function TokensCard() {
   const trpc = useTRPC();
@@ -32,39 +34,34 @@ export function TokensCard() {
       <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400">For automation: <span className="font-mono text-xs">Authorization: Bearer sy_…</span> on the REST API at <span className="font-mono text-xs">/api/v1</span>. A token acts as its owner, at its own role, never above the owner's.</p>
       {tokens.isError ? <ErrorNote error={tokens.error} /> : null}
       {tokens.data?.length === 0 ? <p className="text-sm text-zinc-500">No API tokens.</p> : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">API tokens</caption>
-            <thead className="text-xs text-zinc-500">
-              <tr>
-                <th scope="col" className="py-1 pr-4 font-medium">Name</th>
-                <th scope="col" className="pr-4 font-medium">Role</th>
-                <th scope="col" className="pr-4 font-medium">Owner</th>
-                <th scope="col" className="pr-4 font-medium">Created</th>
-                <th scope="col" className="pr-4 font-medium">Last used</th>
-                <th scope="col" className="pr-4 font-medium">Status</th>
-                <th scope="col" className="font-medium"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data?.map((t) => (
-                <tr key={t.id} className={t.revokedAt !== null ? "border-t border-zinc-100 text-zinc-500 dark:border-zinc-800" : "border-t border-zinc-100 dark:border-zinc-800"}>
-                  <th scope="row" className="py-1.5 pr-4 text-left font-medium">{t.name}</th>
-                  <td className="pr-4">{t.role}</td>
-                  <td className="pr-4">{t.user.username}</td>
-                  <td className="pr-4" title={exact(t.createdAt)}>{ago(t.createdAt)}</td>
-                  <td className="pr-4" title={exact(t.lastUsedAt)}>{ago(t.lastUsedAt)}</td>
-                  <td className="pr-4">{t.revokedAt !== null ? <Badge tone="gray">revoked {ago(t.revokedAt)}</Badge> : <Badge tone="green">active</Badge>}</td>
-                  <td className="text-right">
-                    {t.revokedAt === null ? (
-                      <Button size="sm" variant="ghost" className="text-red-700 dark:text-red-400" onClick={() => setRevoking({ id: t.id, name: t.name })}>Revoke {t.name}</Button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table caption="API tokens">
+          <THead>
+            <Th className="py-1 pr-4">Name</Th>
+            <Th className="pr-4">Role</Th>
+            <Th className="pr-4">Owner</Th>
+            <Th className="pr-4">Created</Th>
+            <Th className="pr-4">Last used</Th>
+            <Th className="pr-4">Status</Th>
+            <Th><span className="sr-only">Actions</span></Th>
+          </THead>
+          <tbody>
+            {tokens.data?.map((t) => (
+              <Tr key={t.id} className={t.revokedAt !== null ? "text-zinc-500" : undefined}>
+                <RowTh className="py-1.5 pr-4">{t.name}</RowTh>
+                <td className="pr-4">{t.role}</td>
+                <td className="pr-4">{t.user.username}</td>
+                <td className="pr-4" title={exact(t.createdAt)}>{ago(t.createdAt)}</td>
+                <td className="pr-4" title={exact(t.lastUsedAt)}>{ago(t.lastUsedAt)}</td>
+                <td className="pr-4">{t.revokedAt !== null ? <Badge tone="gray">revoked {ago(t.revokedAt)}</Badge> : <Badge tone="green">active</Badge>}</td>
+                <td className="text-right">
+                  {t.revokedAt === null ? (
+                    <Button size="sm" variant="ghost" className="text-red-700 dark:text-red-400" onClick={() => setRevoking({ id: t.id, name: t.name })}>Revoke {t.name}</Button>
+                  ) : null}
+                </td>
+              </Tr>
+            ))}
+          </tbody>
+        </Table>
       )}
       <ConfirmDialog
         open={revoking !== null}
@@ -116,21 +113,14 @@ function CreateTokenDialog({ open, onOpenChange }: { open: boolean; onOpenChange
           <Field label="Name" error={errors.name} hint="What uses it, e.g. ci-deploy">
             <Input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" required />
           </Field>
-          <Field label="Role" error={errors.role} hint={ROLE_HINT[role]}>
-            <Select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
-            </Select>
-          </Field>
+          <RoleField value={role} onChange={setRole} error={errors.role} />
           <Field label="Owner" error={errors.owner} hint="The token acts as this user, at most at their role">
             <Select value={owner} onChange={(e) => setOwner(e.target.value)}>
               {(users.data ?? [{ username: me.name, role: me.role, disabled: false }]).filter((u) => !u.disabled).map((u) => <option key={u.username} value={u.username}>{u.username} ({u.role})</option>)}
             </Select>
           </Field>
           {create.error !== null && Object.keys(errors).length === 0 ? <ErrorNote error={create.error} /> : null}
-          <div className="flex justify-end gap-2">
-            <Button type="button" variant="secondary" onClick={close}>Cancel</Button>
-            <Button type="submit" disabled={create.isPending}>{create.isPending ? "Creating…" : "Create token"}</Button>
-          </div>
+          <FormActions submitLabel="Create token" busyLabel="Creating…" busy={create.isPending} onCancel={close} />
         </form>
       ) : (
         <div className="space-y-3 text-sm">

@@ -7,12 +7,15 @@ import { Card, ErrorNote } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Dialog } from "@/components/ui/dialog";
 import { Field } from "@/components/ui/field";
+import { FormActions } from "@/components/ui/form-actions";
 import { Input, Select } from "@/components/ui/input";
+import { RowTh, Table, THead, Th, Tr } from "@/components/ui/table";
 import { fieldErrors } from "@/lib/errors";
 import { ago, exact } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { useViewer, type Role } from "@/lib/viewer";
-import { ROLE_HINT, ROLES } from "./roles";
+import { RoleField, RoleOptions } from "./role-field";
+import { ROLE_HINT } from "./roles";
 
 type Pending = { username: string; role?: Role; disabled?: boolean } | null;
 
@@ -34,48 +37,43 @@ export function UsersCard() {
   return (
     <Card title="Users" actions={<Button size="sm" onClick={() => setAdding(true)}>Add user</Button>}>
       {users.isError ? <ErrorNote error={users.error} /> : null}
-      <div className="overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <caption className="sr-only">Users</caption>
-          <thead className="text-xs text-zinc-500">
-            <tr>
-              <th scope="col" className="py-1 pr-4 font-medium">User</th>
-              <th scope="col" className="pr-4 font-medium">Role</th>
-              <th scope="col" className="pr-4 font-medium">Status</th>
-              <th scope="col" className="pr-4 font-medium">Added</th>
-              <th scope="col" className="font-medium"><span className="sr-only">Actions</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data?.map((u) => {
-              const self = u.username === me.name;
-              return (
-                <tr key={u.id} className="border-t border-zinc-100 dark:border-zinc-800">
-                  <th scope="row" className="py-1.5 pr-4 text-left font-medium">{u.username}{self ? <span className="font-normal text-zinc-500"> (you)</span> : null}</th>
-                  <td className="pr-4">
-                    {self ? (
-                      u.role
-                    ) : (
-                      <Select aria-label={`Role of ${u.username}`} className="h-7 w-32 text-xs" value={u.role} onChange={(e) => setPending({ username: u.username, role: e.target.value as Role })}>
-                        {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
-                      </Select>
-                    )}
-                  </td>
-                  <td className="pr-4">{u.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}</td>
-                  <td className="pr-4" title={exact(u.createdAt)}>{ago(u.createdAt)}</td>
-                  <td className="text-right">
-                    {self ? null : u.disabled ? (
-                      <Button size="sm" variant="secondary" onClick={() => setPending({ username: u.username, disabled: false })}>Enable {u.username}</Button>
-                    ) : (
-                      <Button size="sm" variant="ghost" className="text-red-700 dark:text-red-400" onClick={() => setPending({ username: u.username, disabled: true })}>Disable {u.username}</Button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <Table caption="Users">
+        <THead>
+          <Th className="py-1 pr-4">User</Th>
+          <Th className="pr-4">Role</Th>
+          <Th className="pr-4">Status</Th>
+          <Th className="pr-4">Added</Th>
+          <Th><span className="sr-only">Actions</span></Th>
+        </THead>
+        <tbody>
+          {users.data?.map((u) => {
+            const self = u.username === me.name;
+            return (
+              <Tr key={u.id}>
+                <RowTh className="py-1.5 pr-4">{u.username}{self ? <span className="font-normal text-zinc-500"> (you)</span> : null}</RowTh>
+                <td className="pr-4">
+                  {self ? (
+                    u.role
+                  ) : (
+                    <Select aria-label={`Role of ${u.username}`} className="h-7 w-32 text-xs" value={u.role} onChange={(e) => setPending({ username: u.username, role: e.target.value as Role })}>
+                      <RoleOptions />
+                    </Select>
+                  )}
+                </td>
+                <td className="pr-4">{u.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}</td>
+                <td className="pr-4" title={exact(u.createdAt)}>{ago(u.createdAt)}</td>
+                <td className="text-right">
+                  {self ? null : u.disabled ? (
+                    <Button size="sm" variant="secondary" onClick={() => setPending({ username: u.username, disabled: false })}>Enable {u.username}</Button>
+                  ) : (
+                    <Button size="sm" variant="ghost" className="text-red-700 dark:text-red-400" onClick={() => setPending({ username: u.username, disabled: true })}>Disable {u.username}</Button>
+                  )}
+                </td>
+              </Tr>
+            );
+          })}
+        </tbody>
+      </Table>
       <ConfirmDialog
         open={pending !== null}
         onOpenChange={(open) => {
@@ -131,19 +129,12 @@ function AddUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o
         <Field label="Username" error={errors.username}>
           <Input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required />
         </Field>
-        <Field label="Role" error={errors.role} hint={ROLE_HINT[role]}>
-          <Select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
-          </Select>
-        </Field>
+        <RoleField value={role} onChange={setRole} error={errors.role} />
         <Field label="Password" error={errors.password}>
           <Input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required />
         </Field>
         {add.error !== null && Object.keys(errors).length === 0 ? <ErrorNote error={add.error} /> : null}
-        <div className="flex justify-end gap-2">
-          <Button type="button" variant="secondary" onClick={close}>Cancel</Button>
-          <Button type="submit" disabled={add.isPending}>{add.isPending ? "Adding…" : "Add user"}</Button>
-        </div>
+        <FormActions submitLabel="Add user" busyLabel="Adding…" busy={add.isPending} onCancel={close} />
       </form>
     </Dialog>
   );
