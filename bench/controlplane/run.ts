@@ -39,7 +39,7 @@ interface Row {
   directPatch: Summary;
 }
 
-async function measure(farms: number, dir: string, rows: Row[], storm: { farms: number; perSecond: number; lost: number }[]): Promise<void> {
+async function measure(farms: number, dir: string, rows: Row[], storm: { farms: number; perSecond: number; lost: number; bytesPerRevision: number }[]): Promise<void> {
   const path = join(dir, `cp-${farms}.db`);
   await migrate(path);
   const db = openDatabase({ path });
@@ -163,7 +163,12 @@ async function measure(farms: number, dir: string, rows: Row[], storm: { farms: 
     const made = (await db.revision.count()) - before;
     const final = (await db.backend.findMany({ where: { name: "b2", farm: { name: { in: keys } } }, include: { farm: true } })).map((b) => [b.farm.name, (JSON.parse(b.config) as { state: string }).state]);
     const wrong = final.filter(([farm, state]) => last.get(farm ?? "") !== state).length;
-    storm.push({ farms, perSecond: TOGGLES / seconds, lost: TOGGLES - made + wrong });
+    // What the storm's revisions keep in the database (keyframes and deltas), per revision.
+    const [stored] = await db.$queryRawUnsafe<{ bytes: number | bigint | null }[]>(
+      "SELECT SUM(LENGTH(COALESCE(snapshot, '')) + LENGTH(COALESCE(delta, ''))) AS bytes FROM Revision WHERE number > ?",
+      before,
+    );
+    storm.push({ farms, perSecond: TOGGLES / seconds, lost: TOGGLES - made + wrong, bytesPerRevision: Number(stored?.bytes ?? 0) / Math.max(1, made) });
   } finally {
     deployer.stop();
     await server.close();
@@ -175,7 +180,7 @@ async function measure(farms: number, dir: string, rows: Row[], storm: { farms: 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-cp-"));
   const rows: Row[] = [];
-  const storm: { farms: number; perSecond: number; lost: number }[] = [];
+  const storm: { farms: number; perSecond: number; lost: number; bytesPerRevision: number }[] = [];
   process.stderr.write(`bench/controlplane: farms ${FARMS.join(", ")}, nodes ${NODES.join(", ")}, ${CHANGES} changes each, ${TOGGLES} toggles\n`);
   try {
     for (const farms of FARMS) await measure(farms, dir, rows, storm);
@@ -191,7 +196,14 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`\nstorm: ${TOGGLES} backend state toggles from 16 concurrent clients`);
-  console.log(table(["farms", "toggles/s", "lost or out of order"], storm.map((s) => [s.farms.toLocaleString("en"), s.perSecond.toFixed(0), String(s.lost)]), [true, true, true]));
+  const size = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${bytes.toFixed(0)} B`);
+  console.log(
+    table(
+      ["farms", "toggles/s", "lost or out of order", "stored per revision"],
+      storm.map((s) => [s.farms.toLocaleString("en"), s.perSecond.toFixed(0), String(s.lost), size(s.bytesPerRevision)]),
+      [true, true, true, true],
+    ),
+  );
 }
 
 await main();
