@@ -5,7 +5,7 @@ import type { Deployer } from "../deploy/deployer.ts";
 import { ChangeRefused } from "../errors.ts";
 import type { Actor } from "../trpc.ts";
 import { known, remember } from "./cache.ts";
-import { readRevisionConfig, revisionColumns } from "./revision-store.ts";
+import { chainBefore, readRevisionConfig, revisionColumns } from "./revision-store.ts";
 import { farmCanonicalJson, writeFarms, type Tx } from "./store.ts";
 
 // Every change to the desired config is one database transaction that writes the farms it
@@ -85,7 +85,7 @@ export function commitChange(db: Database, actor: Actor, request: ChangeRequest,
       await tx.revision.create({
         data: {
           number,
-          ...revisionColumns(number, latest === 0 ? null : current, next),
+          ...revisionColumns(number, latest === 0 ? null : current, next, await chainBefore(tx, latest)),
           authorId: actor.id,
           authorName: actor.name,
           message: request.message ?? "",

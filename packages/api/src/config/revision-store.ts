@@ -7,14 +7,40 @@ import { farmCanonicalJson, type Tx } from "./store.ts";
 // 10,000 farms its canonical JSON is about 5.6 MB: stored whole with every revision, a toggle
 // storm wrote megabytes per toggle and the file grew by gigabytes a thousand changes later. So
 // most revisions keep a delta from their parent (the farms it sets, whole, by name; the names
-// it removes; the farm order, only when it is not the one the delta implies), and one revision
-// in KEYFRAME_EVERY keeps the whole snapshot. A revision's config is its nearest keyframe with
-// the deltas after it applied, at most KEYFRAME_EVERY - 1 of them, and is checked against the
+// it removes; the farm order, only when it is not the one the delta implies). A revision keeps
+// the whole snapshot instead (a keyframe) when it is the first, or when the deltas since the last
+// keyframe, its own included, would hold more than half a snapshot's bytes, or be MAX_CHAIN of
+// them: storage stays within 1.5 snapshots plus a few hundred bytes a toggle per keyframe, and
+// a read parses one snapshot and at most MAX_CHAIN deltas that together weigh less than half of
+// one. A revision's config is its keyframe with the deltas after it applied, checked against the
 // hash recorded when it was committed: a chain that does not give it back is an error, never a
 // silently different config.
 
-/** One revision in this many keeps the whole snapshot (and the first, and any without a parent). */
-export const KEYFRAME_EVERY = 32;
+/** The most deltas between a revision and its keyframe. */
+export const MAX_CHAIN = 255;
+
+/** What the deltas since the last keyframe before revision `number` weigh (0 when there is none). */
+export interface ChainSoFar {
+  deltas: number;
+  bytes: number;
+}
+
+/** How many deltas, and how many bytes of them, come after the last keyframe up to revision `number`. */
+export async function chainBefore(db: Pick<Tx, "$queryRawUnsafe">, number: number): Promise<ChainSoFar> {
+  const rows = await db.$queryRawUnsafe<{ number: number | bigint; bytes: number | bigint | null }[]>(
+    "SELECT number, LENGTH(delta) AS bytes FROM Revision WHERE number <= ? AND number > ? ORDER BY number DESC",
+    number,
+    number - MAX_CHAIN - 1,
+  );
+  let deltas = 0;
+  let bytes = 0;
+  for (const row of rows) {
+    if (row.bytes === null) break;
+    deltas += 1;
+    bytes += Number(row.bytes);
+  }
+  return { deltas, bytes };
+}
 
 type StoredFarm = NftlbFarm & { name: string };
 
@@ -39,10 +65,6 @@ function hashOf(farmTexts: readonly string[]): string {
   return hash.update("]}").digest("hex");
 }
 
-export function snapshotText(config: Config): string {
-  return `{"farms":[${config.farms.map(farmCanonicalJson).join(",")}]}`;
-}
-
 /** The order a delta implies: the parent's, without the farms removed, then new farms as they come. */
 function impliedOrder(parent: readonly string[], removed: ReadonlySet<string>, next: readonly string[]): string[] {
   const had = new Set(parent);
@@ -52,12 +74,15 @@ function impliedOrder(parent: readonly string[], removed: ReadonlySet<string>, n
 const sameOrder = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((name, i) => name === b[i]);
 
 /**
- * The columns of revision `number` whose config is `next`: the whole snapshot on a keyframe,
- * else the delta from `parent` (revision number - 1, whose config is `current`).
+ * The columns of revision `number` whose config is `next`: the delta from its parent (revision
+ * number - 1, whose config is `current`, with `chain` the deltas since its keyframe), or the
+ * whole snapshot on a keyframe.
  */
-export function revisionColumns(number: number, current: Config | null, next: Config): { snapshot: string | null; delta: string | null; hash: string } {
-  const hash = configHash(next);
-  if (current === null || number === 1 || number % KEYFRAME_EVERY === 1) return { snapshot: snapshotText(next), delta: null, hash };
+export function revisionColumns(number: number, current: Config | null, next: Config, chain: ChainSoFar): { snapshot: string | null; delta: string | null; hash: string } {
+  const texts = next.farms.map(farmCanonicalJson);
+  const hash = hashOf(texts);
+  const keyframe = { snapshot: `{"farms":[${texts.join(",")}]}`, delta: null, hash };
+  if (current === null || number === 1 || chain.deltas >= MAX_CHAIN) return keyframe;
   const before = new Map<string, Farm>(current.farms.map((f) => [f.name, f]));
   const set: string[] = [];
   for (const farm of next.farms) {
@@ -72,6 +97,9 @@ export function revisionColumns(number: number, current: Config | null, next: Co
   const parentOrder = current.farms.map((f) => f.name);
   const order = sameOrder(impliedOrder(parentOrder, new Set(removed), names), names) ? "" : `,"order":${JSON.stringify(names)}`;
   const delta = `{"base":${number - 1},"set":[${set.join(",")}],"removed":${JSON.stringify(removed)}${order}}`;
+  // A snapshot's length: its farms' texts, their commas and the 12 characters around them.
+  const snapshotBytes = texts.reduce((sum, text) => sum + text.length + 1, 12);
+  if (chain.bytes + delta.length > snapshotBytes / 2) return keyframe;
   return { snapshot: null, delta, hash };
 }
 
@@ -82,10 +110,10 @@ export class StoredRevisionError extends Error {}
 /** The stored form of revision `number`'s config (nftlb's, as its canonical JSON holds it), checked against its hash; null when there is no such revision. */
 export async function readRevisionNftlb(db: Reader, number: number): Promise<NftlbConfig | null> {
   if (number === 0) return { farms: [] };
-  // The deltas back to the keyframe are within KEYFRAME_EVERY revisions: one read for them all
-  // (deltas are small; a keyframe's, and an old revision's, are null).
+  // The deltas back to the keyframe are within MAX_CHAIN revisions: one read for them all
+  // (together they weigh less than half a snapshot; a keyframe's, and an old revision's, are null).
   const window = await db.revision.findMany({
-    where: { number: { lte: number, gt: number - 2 * KEYFRAME_EVERY } },
+    where: { number: { lte: number, gt: number - MAX_CHAIN - 1 } },
     select: { number: true, hash: true, delta: true },
   });
   const rows = new Map(window.map((r) => [r.number, r]));

@@ -5,7 +5,7 @@ import { openDatabase, type Database } from "@switchyard/db";
 import { applyLaneStep, laneConfig, laneFarmSpec, laneStep } from "../../../core/src/ruleset/farm-gen.ts";
 import { scratchDatabase } from "../testing/database.ts";
 import { commitChange } from "./commit.ts";
-import { configHash, KEYFRAME_EVERY, readRevisionConfig, snapshotText, StoredRevisionError } from "./revision-store.ts";
+import { configHash, MAX_CHAIN, readRevisionConfig, revisionColumns, StoredRevisionError } from "./revision-store.ts";
 
 const actor = { id: null, name: "tester", role: "admin" as const };
 
@@ -29,20 +29,41 @@ it("a snapshot, built from per-farm pieces kept across changes, is the canonical
           if (change === undefined) continue;
           current = change.next;
         }
-        const snapshot = snapshotText(current);
+        const { snapshot } = revisionColumns(1, null, current, { deltas: 0, bytes: 0 });
         expect(snapshot).toBe(canonicalJson(toNftlb(current)));
-        expect(configHash(current)).toBe(sha256Hex(snapshot));
+        expect(configHash(current)).toBe(sha256Hex(snapshot ?? ""));
       }
     }),
     { numRuns: 60 },
   );
 });
 
+/** Farms no lane step collides with: a config large enough that deltas chain for a while. */
+const fillers = parseConfig({
+  farms: Array.from({ length: 60 }, (_, i) => ({
+    name: `fill${i}`,
+    "virtual-addr": `198.19.0.${i + 1}`,
+    "virtual-ports": "80",
+    backends: [{ name: "b1", "ip-addr": "198.19.1.1", port: "8080" }],
+  })),
+}).farms;
+
 describe("revisions kept as keyframes and deltas", () => {
+  it("makes a keyframe once the deltas since the last would weigh half a snapshot, or be too many", () => {
+    const config = { farms: fillers };
+    const toggled = { farms: fillers.map((f, i) => (i === 3 ? { ...f, state: "down" as const } : f)) };
+    const small = revisionColumns(5, config, toggled, { deltas: 3, bytes: 900 });
+    expect(small.snapshot).toBeNull();
+    expect(small.delta?.length).toBeLessThan(400);
+    const size = revisionColumns(1, null, toggled, { deltas: 0, bytes: 0 }).snapshot?.length ?? 0;
+    expect(revisionColumns(5, config, toggled, { deltas: 3, bytes: size / 2 }).snapshot).toBe(canonicalJson(toNftlb(toggled)));
+    expect(revisionColumns(300, config, toggled, { deltas: MAX_CHAIN, bytes: 0 }).delta).toBeNull();
+  });
+
   it("gives back every revision's config exactly, across renames, reorders, removals, rollbacks and a restart", { timeout: 60_000 }, async () => {
     const [specs] = fc.sample(fc.array(laneFarmSpec, { minLength: 3, maxLength: 6 }), { numRuns: 1, seed: 7 });
     const steps = fc.sample(laneStep, { numRuns: 400, seed: 11 });
-    let current = laneConfig(specs ?? []);
+    let current: Config = { farms: [...laneConfig(specs ?? []).farms, ...fillers] };
     const made = new Map<number, string>();
     const record = async (to: Config, on: Database = db) => {
       const outcome = await commit(to, on);
@@ -51,7 +72,7 @@ describe("revisions kept as keyframes and deltas", () => {
     };
     await record(current);
     for (const step of steps) {
-      if (made.size >= 3 * KEYFRAME_EVERY + 5) break;
+      if (made.size >= 150) break;
       const change = applyLaneStep(current, step);
       // The API refuses configs that are invalid across farms; so does the test.
       if (change === undefined || !safeParseConfig(toNftlb(change.next)).ok) continue;
@@ -72,10 +93,14 @@ describe("revisions kept as keyframes and deltas", () => {
         }
       }
     }
-    expect(made.size).toBeGreaterThan(3 * KEYFRAME_EVERY);
+    expect(made.size).toBe(150);
     const rows = await db.revision.findMany({ select: { number: true, snapshot: true, delta: true }, orderBy: { number: "asc" } });
-    expect(rows.filter((r) => r.snapshot !== null).map((r) => r.number)).toEqual(rows.filter((r) => r.number === 1 || r.number % KEYFRAME_EVERY === 1).map((r) => r.number));
     expect(rows.every((r) => (r.snapshot === null) !== (r.delta === null))).toBe(true);
+    // Both paths ran: several keyframes, and reads through long chains of deltas.
+    const keyframes = rows.filter((r) => r.snapshot !== null).map((r) => r.number);
+    expect(keyframes.length).toBeGreaterThan(2);
+    const longest = Math.max(...keyframes.map((k, i) => (keyframes[i + 1] ?? rows.length + 1) - k - 1));
+    expect(longest).toBeGreaterThan(10);
     // Read back cold (a new handle: nothing cached), every revision.
     const cold = openDatabase({ path });
     try {
@@ -111,9 +136,9 @@ describe("revisions kept as keyframes and deltas", () => {
   });
 
   it("refuses a delta chain that does not give back the recorded config, naming the revision", async () => {
-    const one = parseConfig({ farms: [{ name: "web", "virtual-addr": "198.18.1.1", "virtual-ports": "80", backends: [{ name: "b1", "ip-addr": "198.18.2.1" }] }] });
+    const one = { farms: fillers };
     await commit(one);
-    await commit({ farms: [{ ...one.farms[0]!, state: "down" }] });
+    await commit({ farms: fillers.map((f, i) => (i === 0 ? { ...f, state: "down" as const } : f)) });
     const row = await db.revision.findUniqueOrThrow({ where: { number: 2 }, select: { delta: true } });
     await db.revision.update({ where: { number: 2 }, data: { delta: row.delta!.replace('"down"', '"up"') } });
     const cold = openDatabase({ path });
