@@ -67,12 +67,14 @@ export function diffConfigs(before: Config, after: Config): ConfigDiff {
   const farms: FarmDiff[] = [];
   for (const [name, farm] of now) {
     const was = old.get(name);
+    // Unchanged farms are the same objects (configs are never edited in place): at 10,000 farms
+    // converting each of them to nftlb's form cost more than the rest of a change's commit.
+    if (was === farm) continue;
     const a = farmToNftlb(farm);
     if (was === undefined) {
       farms.push({ name, change: "added", fields: fieldChanges({}, attributes(a)), backends: diffBackends({ name }, a) });
       continue;
     }
-    if (was === farm) continue;
     const b = farmToNftlb(was);
     const fields = fieldChanges(attributes(b), attributes(a));
     const backends = diffBackends(b, a);
