@@ -81,8 +81,8 @@ const sameOrder = (a: readonly string[], b: readonly string[]) => a.length === b
 export function revisionColumns(number: number, current: Config | null, next: Config, chain: ChainSoFar): { snapshot: string | null; delta: string | null; hash: string } {
   const texts = next.farms.map(farmCanonicalJson);
   const hash = hashOf(texts);
-  const keyframe = { snapshot: `{"farms":[${texts.join(",")}]}`, delta: null, hash };
-  if (current === null || number === 1 || chain.deltas >= MAX_CHAIN) return keyframe;
+  const keyframe = () => ({ snapshot: `{"farms":[${texts.join(",")}]}`, delta: null, hash });
+  if (current === null || number === 1 || chain.deltas >= MAX_CHAIN) return keyframe();
   const before = new Map<string, Farm>(current.farms.map((f) => [f.name, f]));
   const set: string[] = [];
   for (const farm of next.farms) {
@@ -99,7 +99,7 @@ export function revisionColumns(number: number, current: Config | null, next: Co
   const delta = `{"base":${number - 1},"set":[${set.join(",")}],"removed":${JSON.stringify(removed)}${order}}`;
   // A snapshot's length: its farms' texts, their commas and the 12 characters around them.
   const snapshotBytes = texts.reduce((sum, text) => sum + text.length + 1, 12);
-  if (chain.bytes + delta.length > snapshotBytes / 2) return keyframe;
+  if (chain.bytes + delta.length > snapshotBytes / 2) return keyframe();
   return { snapshot: null, delta, hash };
 }
 
