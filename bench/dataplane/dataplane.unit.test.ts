@@ -28,8 +28,8 @@ describe("Switchyard rulesets", () => {
     const sy = switchyardRuleset(services);
     expect(sy.script).toContain(`tcp . ${MEASURED_VIP} . 80 : goto farm-measured-4`);
     expect(sy.mapElements).toBe(3);
-    // prerouting, postrouting and a chain per farm
-    expect(sy.chains).toBe(2 + 3);
+    // prerouting, postrouting and two chains per farm (scheduler, farm)
+    expect(sy.chains).toBe(2 + 2 * 3);
   });
 
   it("the counter variants of (d): without the counters, or with a per-packet forward chain", () => {
@@ -37,7 +37,7 @@ describe("Switchyard rulesets", () => {
     expect(sy.script).toContain("counter name c/measured/b1 dnat ip to 198.18.2.11:80");
     const none = countersScript(sy.script, "none");
     expect(none).not.toContain("counter");
-    expect(none).toContain("ct mark 0x80000000 meta l4proto tcp dnat ip to 198.18.2.11:80");
+    expect(none).toContain("ct mark 0xc0000000 meta l4proto tcp dnat ip to 198.18.2.11:80");
     const perPacket = countersScript(sy.script, "perpacket");
     expect(perPacket).toContain("type filter hook forward priority filter");
     expect(perPacket).toContain("198.18.2.11 . 80 : c/svc0/b1");

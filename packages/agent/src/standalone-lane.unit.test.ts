@@ -126,10 +126,10 @@ describe("StandaloneFarms through the lane for a few farms", () => {
       expect(service.lastPlan).toEqual({ lane: true });
       expect(nft.inputs.at(-1)).toBe(
         [
-          "flush chain inet switchyard farm-svc1-4",
-          "add rule inet switchyard farm-svc1-4 ct mark set numgen random mod 2 offset 0x80000000",
-          "add rule inet switchyard farm-svc1-4 ct mark 0x80000000 meta l4proto tcp counter name c/svc1/b1 dnat ip to 198.18.2.1:8080",
-          "add rule inet switchyard farm-svc1-4 ct mark 0x80000001 meta l4proto tcp counter name c/svc1/b3 dnat ip to 198.18.2.3:8080",
+          "flush chain inet switchyard sched-svc1-4",
+          "add rule inet switchyard sched-svc1-4 ct mark set numgen random mod 2 offset 0x80000000",
+          "add rule inet switchyard sched-svc1-4 ct mark 0x80000000 ct mark set numgen random mod 1 offset 0xc0000000",
+          "add rule inet switchyard sched-svc1-4 ct mark 0x80000001 ct mark set numgen random mod 1 offset 0xc0000002",
           "",
         ].join("\n"),
       );

@@ -89,10 +89,16 @@ describe("StandaloneFarms", () => {
     expect(nft.calls[0]?.input).toBe(
       [
         "add counter inet switchyard c/web/b2",
+        // A backend added: its dnat rule in the farm chain, and the scheduler chain draws over both.
+        "flush chain inet switchyard sched-web-4",
         "flush chain inet switchyard farm-web-4",
-        "add rule inet switchyard farm-web-4 ct mark set numgen random mod 4 offset 0x80000000",
-        "add rule inet switchyard farm-web-4 ct mark 0x80000000-0x80000002 counter name c/web/b1 dnat ip to 198.18.2.11",
-        "add rule inet switchyard farm-web-4 ct mark 0x80000003 counter name c/web/b2 dnat ip to 198.18.2.12",
+        "add rule inet switchyard sched-web-4 ct mark set numgen random mod 4 offset 0x80000000",
+        "add rule inet switchyard sched-web-4 ct mark 0x80000000-0x80000002 ct mark set numgen random mod 1 offset 0xc0000000",
+        "add rule inet switchyard sched-web-4 ct mark 0x80000003 ct mark set numgen random mod 1 offset 0xc0000001",
+        "add rule inet switchyard farm-web-4 jump sched-web-4",
+        "add rule inet switchyard farm-web-4 ct mark 0xc0000000 counter name c/web/b1 dnat ip to 198.18.2.11",
+        "add rule inet switchyard farm-web-4 ct mark 0xc0000001 counter name c/web/b2 dnat ip to 198.18.2.12",
+        "add rule inet switchyard farm-web-4 drop",
         "",
       ].join("\n"),
     );

@@ -97,7 +97,7 @@ describe("drift", () => {
     await nft("flush", "chain", "inet", T, "farm-web-4");
     const flushed = await ok(call("POST", "/v1/drift"));
     expect(flushed.drifted).toBe(true);
-    expect(flushed.differences).toEqual([`table inet ${T}: chain farm-web-4 has 0 rules, expected 3`]);
+    expect(flushed.differences).toEqual([`table inet ${T}: chain farm-web-4 has 0 rules, expected 4`]);
     const status = (await call("GET", "/v1/status")).body as { drift: Report };
     expect(status.drift).toMatchObject({ drifted: true });
     expect((await call("GET", "/metrics")).text).toMatch(/^switchyard_agent_drift 1$/m);
@@ -121,13 +121,13 @@ describe("drift", () => {
 
     // Same number of rules, one sends every connection to b2: only the listing shows it.
     const handles = await nft("-a", "list", "chain", "inet", T, "farm-web-4");
-    const handle = /ct mark 0x80000000 .*# handle (\d+)/.exec(handles)?.[1];
+    const handle = /ct mark 0xc0000000 .*# handle (\d+)/.exec(handles)?.[1];
     expect(handle).toBeDefined();
     const [, a2 = ""] = backendAddrs(lab);
-    await nft("replace", "rule", "inet", T, "farm-web-4", "handle", handle ?? "", "ct", "mark", "0x80000000", "meta", "l4proto", "tcp", "dnat", "ip", "to", `${a2}:8080`);
+    await nft("replace", "rule", "inet", T, "farm-web-4", "handle", handle ?? "", "ct", "mark", "0xc0000000", "meta", "l4proto", "tcp", "dnat", "ip", "to", `${a2}:8080`);
     const edited = await ok(call("POST", "/v1/drift"));
     expect(edited.drifted).toBe(true);
-    expect(edited.differences[0]).toMatch(new RegExp(`^table inet ${T}: rules changed since the agent applied them \\(line \\d+: expected "ct mark 0x80000000 meta l4proto tcp counter name \\\\"c/web/\\w+\\\\" dnat ip to 198\\.18\\.2\\.11:8080", found "ct mark 0x80000000 meta l4proto tcp dnat ip to 198\\.18\\.2\\.12:8080"\\)$`));
+    expect(edited.differences[0]).toMatch(new RegExp(`^table inet ${T}: rules changed since the agent applied them \\(line \\d+: expected "ct mark 0xc0000000 meta l4proto tcp counter name \\\\"c/web/\\w+\\\\" dnat ip to 198\\.18\\.2\\.11:8080", found "ct mark 0xc0000000 meta l4proto tcp dnat ip to 198\\.18\\.2\\.12:8080"\\)$`));
     await ok(call("POST", "/v1/repair"));
 
     await nft("add", "set", "inet", T, "intruder", "{ type ipv4_addr; }");

@@ -79,23 +79,41 @@ const LISTING = `table inet switchyard {
 \t\tct mark 0x80000000/1 masquerade
 \t}
 
-\tchain farm-web-4 {
+\tchain sched-web-4 {
 \t\tct mark set numgen random mod 4 offset 2147483648
-\t\tct mark 0x80000000-0x80000001 meta l4proto tcp counter name "c/web/b1" dnat ip to 198.18.2.11:8080
-\t\tct mark 0x80000002 meta l4proto tcp counter name "c/web/b2" dnat ip to 198.18.2.12:8080
-\t\tct mark 0x80000003 meta l4proto tcp counter name "c/web/b3" dnat ip to 198.18.2.13:8080
+\t\tct mark 0x80000000-0x80000001 ct mark set numgen random mod 1 offset 3221225472
+\t\tct mark 0x80000002 ct mark set numgen random mod 1 offset 3221225473
+\t\tct mark 0x80000003 ct mark set numgen random mod 1 offset 3221225474
+\t}
+
+\tchain farm-web-4 {
+\t\tjump sched-web-4
+\t\tct mark 0xc0000000 meta l4proto tcp counter name "c/web/b1" dnat ip to 198.18.2.11:8080
+\t\tct mark 0xc0000001 meta l4proto tcp counter name "c/web/b2" dnat ip to 198.18.2.12:8080
+\t\tct mark 0xc0000002 meta l4proto tcp counter name "c/web/b3" dnat ip to 198.18.2.13:8080
+\t\tdrop
+\t}
+
+\tchain sched-dns-4 {
+\t\tct mark set jhash ip saddr mod 2 seed 0xda6ae8bc offset 1073741824
 \t}
 
 \tchain farm-dns-4 {
-\t\tct mark set jhash ip saddr mod 2 seed 0xda6ae8bc
-\t\tct mark 0x00000000 counter name "c/dns/d1" dnat ip to 198.18.2.11
-\t\tct mark 0x00000001 counter name "c/dns/d2" dnat ip to 198.18.2.12
+\t\tjump sched-dns-4
+\t\tct mark 0x40000000 counter name "c/dns/d1" dnat ip to 198.18.2.11
+\t\tct mark 0x40000001 counter name "c/dns/d2" dnat ip to 198.18.2.12
+\t\tdrop
+\t}
+
+\tchain sched-dns-6 {
+\t\tct mark set jhash ip6 saddr mod 2 seed 0xda6ae8bc offset 1073741824
 \t}
 
 \tchain farm-dns-6 {
-\t\tct mark set jhash ip6 saddr mod 2 seed 0xda6ae8bc
-\t\tct mark 0x00000000 counter name "c/dns/d3" dnat ip6 to 2001:db8:2::11
-\t\tct mark 0x00000001 counter name "c/dns/d4" dnat ip6 to 2001:db8:2::12
+\t\tjump sched-dns-6
+\t\tct mark 0x40000000 counter name "c/dns/d3" dnat ip6 to 2001:db8:2::11
+\t\tct mark 0x40000001 counter name "c/dns/d4" dnat ip6 to 2001:db8:2::12
+\t\tdrop
 \t}
 }
 `;
@@ -129,21 +147,22 @@ describe("table shapes", () => {
     expect(listed.maps.get("svc4-ports")).toBe(2);
     expect(listed.maps.get("svc6-ports")).toBe(1);
     expect(listed.chains.get("prerouting")).toEqual({ hooked: true, rules: 8 });
-    expect(listed.chains.get("farm-web-4")).toEqual({ hooked: false, rules: 4 });
+    expect(listed.chains.get("sched-web-4")).toEqual({ hooked: false, rules: 4 });
+    expect(listed.chains.get("farm-web-4")).toEqual({ hooked: false, rules: 5 });
     expect([...listed.counters]).toEqual(inet.counters);
     expect(listed.others).toEqual([]);
     expect(compareShapes(shapeOfIr(inet), listed, "table inet switchyard")).toEqual([]);
   });
 
   it("names every difference", () => {
-    const changed = LISTING.replace('\t\tct mark 0x80000002 meta l4proto tcp counter name "c/web/b2" dnat ip to 198.18.2.12:8080\n', "")
+    const changed = LISTING.replace('\t\tct mark 0xc0000001 meta l4proto tcp counter name "c/web/b2" dnat ip to 198.18.2.12:8080\n', "")
       .replace("\tcounter c/dns/d4 {\n\t}\n", "\tcounter c/dns/zz {\n\t}\n")
       .replace(",\n\t\t\t     tcp . 198.18.1.100 . 80 : goto farm-web-4 }", " }")
       .replace("\tchain farm-dns-6 {", "\tset intruders {\n\t\ttype ipv4_addr\n\t}\n\n\tchain other {\n\t}\n\n\tchain farm-dns-6-gone {")
       .replace("\t\ttype nat hook postrouting priority srcnat; policy accept;\n", "");
     expect(compareShapes(shapeOfIr(inet), shapeOfListing(changed), "T")).toEqual([
       "T: chain postrouting is not a base chain",
-      "T: chain farm-web-4 has 3 rules, expected 4",
+      "T: chain farm-web-4 has 4 rules, expected 5",
       "T: chain farm-dns-6 is missing",
       "T: chain other is not the agent's",
       "T: chain farm-dns-6-gone is not the agent's",

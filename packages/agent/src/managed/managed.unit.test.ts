@@ -162,9 +162,9 @@ describe("ManagedAgent PATCH (a patch of the applied ruleset)", () => {
     await agent.put(body(1, a));
     const before = nft.calls.length;
     expect(await agent.patch(patchBody(2, a, b))).toEqual({ status: 200, body: { applied: 2, changed: true } });
-    // One transaction, no check first: the web chain flushed and refilled, nothing else.
+    // One transaction, no check first: the web farm's scheduler chain flushed and refilled, nothing else.
     expect(nft.calls.slice(before).map((c) => c.args.join(" "))).toEqual(["-f -"]);
-    expect(scripts().at(-1)).toMatch(/^flush chain inet switchyard farm-web-4\nadd rule inet switchyard farm-web-4 .*\n$/);
+    expect(scripts().at(-1)).toMatch(/^flush chain inet switchyard sched-web-4\nadd rule inet switchyard sched-web-4 .*\n$/);
     expect(agent.status()).toMatchObject({ appliedRevision: 2, appliedHash: irHash(b), lastError: null, lastApply: { kind: "delta" } });
     const journal = readFileSync(join(dir, "journal.ndjson"), "utf8");
     expect(journal.trim().split("\n")).toHaveLength(1);

@@ -154,10 +154,11 @@ describe("farms.preview", () => {
     const changed = { ...farm("web", "198.18.1.10"), backends: [{ name: "b1", "ip-addr": "198.18.2.11", port: "8080" }, { name: "b2", "ip-addr": "198.18.2.12", port: "8080", state: "off" }] };
     const preview = await as("viewer").farms.preview({ name: "web", farm: changed });
     expect(preview.node).toBe("lb1");
-    expect(preview.before).toContain("198.18.2.12");
-    expect(preview.after).not.toContain("198.18.2.12");
+    // A backend set off changes the farm's scheduler chain only: b1 (id 0) alone is drawn from.
+    expect(preview.before).toContain("chain sched-web-4 {");
+    expect(preview.after).not.toContain("chain farm-web-4 {");
     expect(preview.diff).toMatch(/^---.*lb1 @ revision 1/m);
-    expect(preview.diff).toMatch(/^-.*198\.18\.2\.12/m);
+    expect(preview.diff).toMatch(/^\+.*ct mark set numgen random mod 1 offset 0x[c4]0000000$/m);
     // The same farm again changes nothing.
     expect(await as("viewer").farms.preview({ name: "web", farm: farm("web", "198.18.1.10") })).toMatchObject({ before: "", after: "", diff: "", issues: [] });
   });

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../nftlb/codec.ts";
 import { ConfigError } from "../model/issues.ts";
 import { backendCounterName, parseCounterName } from "./counters.ts";
-import { buildRuleset, DEFAULT_TABLE, SNAT_FLAG, type BuildOptions } from "./build.ts";
+import fc from "fast-check";
+import { MAX_BACKENDS, MAX_WEIGHT } from "../model/farm.ts";
+import { activeBackends, slotMap } from "../scheduler/slots.ts";
+import { BACKEND_ID, buildRuleset, DEFAULT_TABLE, SNAT_FLAG, type BuildOptions } from "./build.ts";
+import { configPairs, TEST_FACTS } from "./fake-nft.ts";
 import { neededFacts, NO_FACTS, type Facts } from "./facts.ts";
 import { IrRulesetSchema, type IrChain, type IrMap, type IrRuleset, type TableFamily } from "./ir.ts";
 import { renderRuleset } from "./render.ts";
@@ -164,7 +168,7 @@ describe("service map elements", () => {
     for (const state of ["down", "off"]) {
       const ir = build([farm({ state, backends: two }), farm({ name: "api", "virtual-ports": "443", backends: two })]);
       expect(allElements(ir), state).toEqual([[`tcp . ${VIP} . 443`, "goto farm-api-4"]]);
-      expect(chainNames(ir), state).toEqual(["prerouting", "postrouting", "farm-api-4"]);
+      expect(chainNames(ir), state).toEqual(["prerouting", "postrouting", "sched-api-4", "farm-api-4"]);
     }
   });
 });
@@ -176,7 +180,7 @@ describe("named counters", () => {
       farm({ name: "dns", "virtual-ports": "53", protocol: "udp", backends: [bk("x-1.y", "198.18.2.21")] }),
     ]);
     expect(ir.tables[0]?.counters).toEqual(["c/web/b1", "c/web/b2", "c/dns/x-1.y"]);
-    expect(chain(ir, "farm-dns-4").rules).toEqual(["ct mark set 0x80000000 counter name c/dns/x-1.y dnat ip to 198.18.2.21"]);
+    expect(chain(ir, "farm-dns-4").rules).toEqual(["jump sched-dns-4", "ct mark 0xc0000000 counter name c/dns/x-1.y dnat ip to 198.18.2.21", "drop"]);
   });
 
   it("none for farms that are down, none in the dsr table, and no counters key when there are none", () => {
@@ -191,74 +195,81 @@ describe("named counters", () => {
 });
 
 describe("farm chains (NAT)", () => {
-  it("snat: the draw carries the masquerade flag as offset, and each backend matches its flagged range", () => {
-    expect(chain(build([farm({ backends: two })]), "farm-web-4").rules).toEqual([
-      "ct mark set numgen inc mod 2 offset 0x80000000",
-      "ct mark 0x80000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
-      "ct mark 0x80000001 meta l4proto tcp counter name c/web/b2 dnat ip to 198.18.2.12:8080",
+  const sched = (ir: IrRuleset, name = "web-4") => chain(ir, `sched-${name}`).rules;
+  const farmChain = (ir: IrRuleset, name = "web-4") => chain(ir, `farm-${name}`).rules;
+
+  it("snat: the scheduler chain draws a backend id, flagged; the farm chain jumps to it, then dnats by id", () => {
+    const ir = build([farm({ backends: two })]);
+    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "sched-web-4", "farm-web-4"]);
+    expect(sched(ir)).toEqual(["ct mark set numgen inc mod 2 offset 0xc0000000"]);
+    expect(farmChain(ir)).toEqual([
+      "jump sched-web-4",
+      "ct mark 0xc0000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
+      "ct mark 0xc0000001 meta l4proto tcp counter name c/web/b2 dnat ip to 198.18.2.12:8080",
+      "drop",
+    ]);
+    expect(SNAT_FLAG | BACKEND_ID).toBe(0xc0000000 | 0);
+  });
+
+  it("dnat: the ids without the flag", () => {
+    const ir = build([farm({ mode: "dnat", backends: two })]);
+    expect(sched(ir)).toEqual(["ct mark set numgen inc mod 2 offset 0x40000000"]);
+    expect(farmChain(ir).slice(1, 3)).toEqual([
+      "ct mark 0x40000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
+      "ct mark 0x40000001 meta l4proto tcp counter name c/web/b2 dnat ip to 198.18.2.12:8080",
     ]);
   });
 
-  it("dnat: no offset and no flag", () => {
-    expect(chain(build([farm({ mode: "dnat", backends: two })]), "farm-web-4").rules).toEqual([
-      "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
-      "ct mark 0x00000001 meta l4proto tcp counter name c/web/b2 dnat ip to 198.18.2.12:8080",
-    ]);
-  });
-
-  it("one backend: no draw, the mark set directly (flagged in snat, zero in dnat)", () => {
-    expect(chain(build([farm({ backends: [two[0]!] })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x80000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
-    ]);
-    expect(chain(build([farm({ mode: "dnat", backends: [two[0]!] })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x00000000 meta l4proto tcp counter name c/web/b1 dnat ip to 198.18.2.11:8080",
-    ]);
+  it("one backend: a draw of one value (numgen mod 1), never an immediate value, which would make the kernel validate the table", () => {
+    expect(sched(build([farm({ backends: [two[0]!] })]))).toEqual(["ct mark set numgen random mod 1 offset 0xc0000000"]);
+    expect(sched(build([farm({ mode: "dnat", scheduler: "hash", backends: [two[0]!] })]))).toEqual(["ct mark set numgen random mod 1 offset 0x40000000"]);
   });
 
   it("rr: numgen inc mod N, weights ignored", () => {
-    const rules = chain(
-      build([farm({ mode: "dnat", scheduler: "rr", backends: [bk("b1", "198.18.2.11", { weight: 5 }), bk("b2", "198.18.2.12"), bk("b3", "198.18.2.13")] })]),
-      "farm-web-4",
-    ).rules;
-    expect(rules[0]).toBe("ct mark set numgen inc mod 3");
-    expect(rules.slice(1).map((r) => r.split(" ")[2])).toEqual(["0x00000000", "0x00000001", "0x00000002"]);
+    const ir = build([farm({ mode: "dnat", scheduler: "rr", backends: [bk("b1", "198.18.2.11", { weight: 5 }), bk("b2", "198.18.2.12"), bk("b3", "198.18.2.13")] })]);
+    expect(sched(ir)).toEqual(["ct mark set numgen inc mod 3 offset 0x40000000"]);
+    expect(farmChain(ir).slice(1, -1).map((r) => r.split(" ")[2])).toEqual(["0x40000000", "0x40000001", "0x40000002"]);
   });
 
-  it("weight: numgen random mod SUM, ranges sized by weight", () => {
-    const rules = chain(
-      build([farm({ scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 2 }), bk("b2", "198.18.2.12"), bk("b3", "198.18.2.13")] })]),
-      "farm-web-4",
-    ).rules;
-    expect(rules).toEqual([
+  it("weight: numgen random mod SUM into draws, each backend's range of draws turned into its id", () => {
+    const ir = build([farm({ scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 2 }), bk("b2", "198.18.2.12"), bk("b3", "198.18.2.13")] })]);
+    expect(sched(ir)).toEqual([
       "ct mark set numgen random mod 4 offset 0x80000000",
-      "ct mark 0x80000000-0x80000001 counter name c/web/b1 dnat ip to 198.18.2.11",
-      "ct mark 0x80000002 counter name c/web/b2 dnat ip to 198.18.2.12",
-      "ct mark 0x80000003 counter name c/web/b3 dnat ip to 198.18.2.13",
+      "ct mark 0x80000000-0x80000001 ct mark set numgen random mod 1 offset 0xc0000000",
+      "ct mark 0x80000002 ct mark set numgen random mod 1 offset 0xc0000001",
+      "ct mark 0x80000003 ct mark set numgen random mod 1 offset 0xc0000002",
+    ]);
+    expect(farmChain(ir)).toEqual([
+      "jump sched-web-4",
+      "ct mark 0xc0000000 counter name c/web/b1 dnat ip to 198.18.2.11",
+      "ct mark 0xc0000001 counter name c/web/b2 dnat ip to 198.18.2.12",
+      "ct mark 0xc0000002 counter name c/web/b3 dnat ip to 198.18.2.13",
+      "drop",
     ]);
   });
 
   it("weight: weights with a common divisor give the reduced modulus", () => {
-    const rules = chain(
-      build([farm({ mode: "dnat", scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 30 }), bk("b2", "198.18.2.12", { weight: 20 })] })]),
-      "farm-web-4",
-    ).rules;
-    expect(rules).toEqual(["ct mark set numgen random mod 5", "ct mark 0x00000000-0x00000002 counter name c/web/b1 dnat ip to 198.18.2.11", "ct mark 0x00000003-0x00000004 counter name c/web/b2 dnat ip to 198.18.2.12"]);
+    const ir = build([farm({ mode: "dnat", scheduler: "weight", backends: [bk("b1", "198.18.2.11", { weight: 30 }), bk("b2", "198.18.2.12", { weight: 20 })] })]);
+    expect(sched(ir)).toEqual([
+      "ct mark set numgen random mod 5",
+      "ct mark 0x00000000-0x00000002 ct mark set numgen random mod 1 offset 0x40000000",
+      "ct mark 0x00000003-0x00000004 ct mark set numgen random mod 1 offset 0x40000001",
+    ]);
   });
 
   it("hash: jhash of the source address by default, mod the weight sum, with a stable per-farm seed", () => {
-    const rules = chain(build([farm({ mode: "dnat", scheduler: "hash", backends: two })]), "farm-web-4").rules;
-    expect(rules[0]).toMatch(/^ct mark set jhash ip saddr mod 2 seed 0x[0-9a-f]{8}$/);
+    const rules = sched(build([farm({ mode: "dnat", scheduler: "hash", backends: two })]));
+    expect(rules[0]).toMatch(/^ct mark set jhash ip saddr mod 2 seed 0x[0-9a-f]{8} offset 0x40000000$/);
     const seed = rules[0]!.split(" seed ")[1];
     // The seed depends on the farm name only: same name, same seed; another name, another seed.
-    const again = chain(build([farm({ mode: "dnat", scheduler: "hash", "virtual-ports": "81", backends: two })]), "farm-web-4").rules[0];
+    const again = sched(build([farm({ mode: "dnat", scheduler: "hash", "virtual-ports": "81", backends: two })]))[0];
     expect(again!.split(" seed ")[1]).toBe(seed);
-    const other = chain(build([farm({ name: "api", mode: "dnat", scheduler: "hash", backends: two })]), "farm-api-4").rules[0];
+    const other = sched(build([farm({ name: "api", mode: "dnat", scheduler: "hash", backends: two })]), "api-4")[0];
     expect(other!.split(" seed ")[1]).not.toBe(seed);
   });
 
   it("hash: the sched-param fields, in nftlb's order, concatenated", () => {
-    const first = (extra: Raw) => chain(build([farm({ mode: "dnat", scheduler: "hash", backends: two, ...extra })]), "farm-web-4").rules[0];
+    const first = (extra: Raw) => sched(build([farm({ mode: "dnat", scheduler: "hash", backends: two, ...extra })]))[0];
     expect(first({ "sched-param": "srcip srcport" })).toMatch(/^ct mark set jhash ip saddr \. th sport mod 2 seed /);
     expect(first({ "sched-param": "dstport dstip" })).toMatch(/^ct mark set jhash ip daddr \. th dport mod 2 seed /);
     expect(first({ "sched-param": "srcmac" })).toMatch(/^ct mark set jhash ether saddr mod 2 seed /);
@@ -266,26 +277,37 @@ describe("farm chains (NAT)", () => {
   });
 
   it("hash: weights size the ranges", () => {
-    const rules = chain(
-      build([farm({ mode: "dnat", scheduler: "hash", backends: [bk("b1", "198.18.2.11", { weight: 3 }), bk("b2", "198.18.2.12")] })]),
-      "farm-web-4",
-    ).rules;
-    expect(rules[0]).toMatch(/ mod 4 seed /);
-    expect(rules.slice(1)).toEqual(["ct mark 0x00000000-0x00000002 counter name c/web/b1 dnat ip to 198.18.2.11", "ct mark 0x00000003 counter name c/web/b2 dnat ip to 198.18.2.12"]);
+    const rules = sched(build([farm({ mode: "dnat", scheduler: "hash", backends: [bk("b1", "198.18.2.11", { weight: 3 }), bk("b2", "198.18.2.12")] })]));
+    expect(rules[0]).toMatch(/ mod 4 seed 0x[0-9a-f]{8}$/);
+    expect(rules.slice(1)).toEqual([
+      "ct mark 0x00000000-0x00000002 ct mark set numgen random mod 1 offset 0x40000000",
+      "ct mark 0x00000003 ct mark set numgen random mod 1 offset 0x40000001",
+    ]);
   });
 
   it("symhash: symhash mod N", () => {
-    expect(chain(build([farm({ scheduler: "symhash", backends: two })]), "farm-web-4").rules[0]).toBe(
-      "ct mark set symhash mod 2 offset 0x80000000",
-    );
+    expect(sched(build([farm({ scheduler: "symhash", backends: two })]))).toEqual(["ct mark set symhash mod 2 offset 0xc0000000"]);
   });
 
-  it("no available backend: drop", () => {
-    expect(chain(build([farm()]), "farm-web-4").rules).toEqual(["drop"]);
+  it("no available backend: a mark that is no backend's id, and the farm chain's last rule drops", () => {
+    expect(sched(build([farm()]))).toEqual(["ct mark set numgen random mod 1 offset 0x80000000"]);
+    expect(sched(build([farm({ mode: "dnat" })]))).toEqual(["ct mark set numgen random mod 1 offset 0x00000000"]);
+    expect(farmChain(build([farm()]))).toEqual(["jump sched-web-4", "drop"]);
     const allDown = [bk("b1", "198.18.2.11", { state: "down" }), bk("b2", "198.18.2.12", { state: "off" })];
-    expect(chain(build([farm({ backends: allDown })]), "farm-web-4").rules).toEqual(["drop"]);
+    expect(sched(build([farm({ backends: allDown })]))).toEqual(["ct mark set numgen random mod 1 offset 0x80000000"]);
+    expect(farmChain(build([farm({ backends: allDown })]))).toHaveLength(4);
     // The service stays in the map, so that its traffic is dropped rather than let through.
     expect(map(build([farm({ backends: allDown })]), "svc4-ports").elements).toHaveLength(1);
+  });
+
+  it("a backend's state, weight or priority changes the scheduler chain only", () => {
+    const backends = (state: string, weight: number, priority: number) => [bk("b1", "198.18.2.11", { state, weight, priority }), bk("b2", "198.18.2.12"), bk("b3", "198.18.2.13")];
+    const base = build([farm({ scheduler: "weight", backends: backends("up", 1, 1) })]);
+    for (const [state, weight, priority] of [["down", 1, 1], ["off", 1, 1], ["up", 7, 1], ["up", 1, 2]] as const) {
+      const next = build([farm({ scheduler: "weight", backends: backends(state, weight, priority) })]);
+      expect(farmChain(next), `${state} ${weight} ${priority}`).toEqual(farmChain(base));
+      expect(sched(next), `${state} ${weight} ${priority}`).not.toEqual(sched(base));
+    }
   });
 
   it("only the active priority group takes part; the next one takes over when it is down", () => {
@@ -294,30 +316,34 @@ describe("farm chains (NAT)", () => {
       bk("b2", "198.18.2.12", { priority: 2 }),
       bk("b3", "198.18.2.13", { priority: 2 }),
     ];
-    expect(chain(build([farm({ mode: "dnat", backends: backends("up") })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x00000000 counter name c/web/b1 dnat ip to 198.18.2.11",
-    ]);
-    expect(chain(build([farm({ mode: "dnat", backends: backends("down") })]), "farm-web-4").rules).toEqual([
-      "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 counter name c/web/b2 dnat ip to 198.18.2.12",
-      "ct mark 0x00000001 counter name c/web/b3 dnat ip to 198.18.2.13",
-    ]);
+    expect(sched(build([farm({ mode: "dnat", backends: backends("up") })]))).toEqual(["ct mark set numgen random mod 1 offset 0x40000000"]);
+    // b2 and b3 are next to each other: the draw lands on their ids directly.
+    expect(sched(build([farm({ mode: "dnat", backends: backends("down") })]))).toEqual(["ct mark set numgen inc mod 2 offset 0x40000001"]);
     // Farm priority 2: groups 1 and 2 work together.
-    expect(chain(build([farm({ mode: "dnat", priority: 2, backends: backends("up") })]), "farm-web-4").rules[0]).toBe(
-      "ct mark set numgen inc mod 3",
-    );
+    expect(sched(build([farm({ mode: "dnat", priority: 2, backends: backends("up") })]))).toEqual(["ct mark set numgen inc mod 3 offset 0x40000000"]);
+  });
+
+  it("backends that are not next to each other: draws turned into their ids one by one", () => {
+    const backends = [bk("b1", "198.18.2.11"), bk("b2", "198.18.2.12", { state: "down" }), bk("b3", "198.18.2.13")];
+    expect(sched(build([farm({ mode: "dnat", backends })]))).toEqual([
+      "ct mark set numgen inc mod 2",
+      "ct mark 0x00000000 ct mark set numgen random mod 1 offset 0x40000000",
+      "ct mark 0x00000001 ct mark set numgen random mod 1 offset 0x40000002",
+    ]);
+  });
+
+  it("draws never reach the id bit, so a range rule never matches an id set by a rule before it", () => {
+    expect(MAX_BACKENDS * MAX_WEIGHT).toBeLessThan(BACKEND_ID);
   });
 
   it("an empty backend port keeps the destination port: dnat to the address alone, no l4proto", () => {
-    expect(chain(build([farm({ backends: [bk("b1", "198.18.2.11")] })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x80000000 counter name c/web/b1 dnat ip to 198.18.2.11",
-    ]);
+    expect(farmChain(build([farm({ backends: [bk("b1", "198.18.2.11")] })]))[1]).toBe("ct mark 0xc0000000 counter name c/web/b1 dnat ip to 198.18.2.11");
   });
 
   it("the l4proto match before a port names the farm's protocol", () => {
-    expect(chain(build([farm({ protocol: "udp", backends: [bk("b1", "198.18.2.11", { port: "53" })] })]), "farm-web-4").rules).toEqual([
-      "ct mark set 0x80000000 meta l4proto udp counter name c/web/b1 dnat ip to 198.18.2.11:53",
-    ]);
+    expect(farmChain(build([farm({ protocol: "udp", backends: [bk("b1", "198.18.2.11", { port: "53" })] })]))[1]).toBe(
+      "ct mark 0xc0000000 meta l4proto udp counter name c/web/b1 dnat ip to 198.18.2.11:53",
+    );
   });
 
   it("IPv6: dnat ip6 to [addr]:port, or the bare address without a port", () => {
@@ -329,14 +355,16 @@ describe("farm chains (NAT)", () => {
         backends: [bk("b1", "2001:DB8:2::11", { port: "8080" }), bk("b2", "2001:db8:2::12")],
       }),
     ]);
-    expect(chain(ir, "farm-web-6").rules).toEqual([
-      "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 meta l4proto tcp counter name c/web/b1 dnat ip6 to [2001:db8:2::11]:8080",
-      "ct mark 0x00000001 counter name c/web/b2 dnat ip6 to 2001:db8:2::12",
+    expect(sched(ir, "web-6")).toEqual(["ct mark set numgen inc mod 2 offset 0x40000000"]);
+    expect(farmChain(ir, "web-6")).toEqual([
+      "jump sched-web-6",
+      "ct mark 0x40000000 meta l4proto tcp counter name c/web/b1 dnat ip6 to [2001:db8:2::11]:8080",
+      "ct mark 0x40000001 counter name c/web/b2 dnat ip6 to 2001:db8:2::12",
+      "drop",
     ]);
   });
 
-  it("dual: a chain per family, each with the backends of its family only", () => {
+  it("dual: chains per family, each with the backends of its family only, ids by position within the family", () => {
     const ir = build([
       farm({
         family: "dual",
@@ -345,16 +373,19 @@ describe("farm chains (NAT)", () => {
         backends: [bk("a", "198.18.2.11"), bk("a6", "2001:db8:2::11"), bk("b", "198.18.2.12"), bk("b6", "2001:db8:2::12", { port: "8080" })],
       }),
     ]);
-    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "farm-web-4", "farm-web-6"]);
-    expect(chain(ir, "farm-web-4").rules).toEqual([
-      "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 counter name c/web/a dnat ip to 198.18.2.11",
-      "ct mark 0x00000001 counter name c/web/b dnat ip to 198.18.2.12",
+    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "sched-web-4", "farm-web-4", "sched-web-6", "farm-web-6"]);
+    expect(sched(ir, "web-4")).toEqual(["ct mark set numgen inc mod 2 offset 0x40000000"]);
+    expect(farmChain(ir, "web-4")).toEqual([
+      "jump sched-web-4",
+      "ct mark 0x40000000 counter name c/web/a dnat ip to 198.18.2.11",
+      "ct mark 0x40000001 counter name c/web/b dnat ip to 198.18.2.12",
+      "drop",
     ]);
-    expect(chain(ir, "farm-web-6").rules).toEqual([
-      "ct mark set numgen inc mod 2",
-      "ct mark 0x00000000 counter name c/web/a6 dnat ip6 to 2001:db8:2::11",
-      "ct mark 0x00000001 meta l4proto tcp counter name c/web/b6 dnat ip6 to [2001:db8:2::12]:8080",
+    expect(farmChain(ir, "web-6")).toEqual([
+      "jump sched-web-6",
+      "ct mark 0x40000000 counter name c/web/a6 dnat ip6 to 2001:db8:2::11",
+      "ct mark 0x40000001 meta l4proto tcp counter name c/web/b6 dnat ip6 to [2001:db8:2::12]:8080",
+      "drop",
     ]);
     expect(map(ir, "svc4-ports").elements).toEqual([[`tcp . ${VIP} . 80`, "goto farm-web-4"]]);
     expect(map(ir, "svc6-ports").elements).toEqual([["tcp . 2001:db8:1::100 . 80", "goto farm-web-6"]]);
@@ -362,10 +393,63 @@ describe("farm chains (NAT)", () => {
 
   it("dual with backends of one family only: the other family drops", () => {
     const ir = build([farm({ family: "dual", "virtual-addr6": "2001:db8:1::100", backends: [bk("a", "198.18.2.11")] })]);
-    expect(chain(ir, "farm-web-6").rules).toEqual(["drop"]);
-    expect(chain(ir, "farm-web-4").rules).toEqual(["ct mark set 0x80000000 counter name c/web/a dnat ip to 198.18.2.11"]);
+    expect(sched(ir, "web-6")).toEqual(["ct mark set numgen random mod 1 offset 0x80000000"]);
+    expect(farmChain(ir, "web-6")).toEqual(["jump sched-web-6", "drop"]);
+    expect(farmChain(ir, "web-4")).toEqual(["jump sched-web-4", "ct mark 0xc0000000 counter name c/web/a dnat ip to 198.18.2.11", "drop"]);
+  });
+
+  it("over random configs, every draw reaches the backend the slot map gives it, through both chains, whatever the mark before", () => {
+    fc.assert(
+      fc.property(configPairs, ({ a }) => {
+        const ir = buildRuleset(a, { facts: TEST_FACTS });
+        for (const f of a.farms.filter((x) => x.state === "up" && x.mode !== "dsr")) {
+          for (const ip of [4, 6]) {
+            const name = `${f.name}-${ip}`;
+            if (!chainNames(ir).includes(`farm-${name}`)) continue;
+            const family = f.backends.filter((b) => f.family !== "dual" || b["ip-addr"].includes(":") === (ip === 6));
+            const active = activeBackends(family, f.priority);
+            const { modulus, slots } = slotMap(active, f.scheduler);
+            for (let draw = 0; draw < modulus; draw++) {
+              const want = slots.find((s) => s.from <= draw && draw <= s.to)?.backend.name;
+              for (const before of [0, BACKEND_ID | 1]) expect(chosen(sched(ir, name), farmChain(ir, name), draw, before), `${name} draw ${draw}`).toBe(want);
+            }
+            // Whatever mark the connection came with, no backend: drop.
+            if (active.length === 0) for (const draw of [0, 1, BACKEND_ID, 0xc0000000]) expect(chosen(sched(ir, name), farmChain(ir, name), draw, draw)).toBe("drop");
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
+
+/**
+ * What the two chains do with a new connection whose draw is `draw`: the backend whose dnat
+ * rule matches (by its counter's name), or "drop". Reads the shapes the builder emits only.
+ */
+function chosen(schedRules: readonly string[], farmRules: readonly string[], draw: number, markBefore = 0): string {
+  let mark = markBefore;
+  for (const rule of schedRules) {
+    const set = / ct mark set (?:numgen|jhash|symhash).* mod (\d+)(?: seed \S+)?(?: offset (0x[0-9a-f]+))?$/.exec(` ${rule}`);
+    const match = /^ct mark (0x[0-9a-f]+)(?:-(0x[0-9a-f]+))? /.exec(rule);
+    if (match) {
+      const from = Number(match[1]);
+      const to = Number(match[2] ?? match[1]);
+      if (mark < from || mark > to) continue;
+    }
+    if (!set) throw new Error(`not a scheduler rule: ${rule}`);
+    const offset = Number(set[2] ?? 0);
+    mark = Number(set[1]) === 1 ? offset : offset + draw;
+  }
+  expect(farmRules[0]).toMatch(/^jump sched-/);
+  for (const rule of farmRules.slice(1)) {
+    if (rule === "drop") return "drop";
+    const m = /^ct mark (0x[0-9a-f]+) .*counter name c\/[^/]+\/(\S+) dnat /.exec(rule);
+    if (m === null) throw new Error(`not a farm chain rule: ${rule}`);
+    if (Number(m[1]) === mark) return m[2] as string;
+  }
+  throw new Error("the farm chain does not end with drop");
+}
 
 describe("dsr", () => {
   const facts: Facts = {

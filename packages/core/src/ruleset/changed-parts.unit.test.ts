@@ -22,23 +22,24 @@ describe("changedParts", () => {
     expect(changedParts(a, ir(farm("web", "198.18.1.1"), farm("api", "198.18.1.2")))).toEqual({ before: { tables: [] }, after: { tables: [] } });
   });
 
-  it("a backend taken down changes only its farm's chain", () => {
+  it("a backend taken down changes only its farm's scheduler chain", () => {
     const parts = changedParts(ir(farm("web", "198.18.1.1"), farm("api", "198.18.1.2")), ir(farm("web", "198.18.1.1"), farm("api", "198.18.1.2", "down")));
     for (const side of [parts.before, parts.after]) {
       expect(side.tables).toHaveLength(1);
       expect(side.tables[0]?.maps).toEqual([]);
-      expect(side.tables[0]?.chains.map((c) => c.name)).toEqual(["farm-api-4"]);
+      expect(side.tables[0]?.chains.map((c) => c.name)).toEqual(["sched-api-4"]);
     }
-    expect(renderRuleset(parts.before)).toContain("198.18.2.12");
-    expect(renderRuleset(parts.after)).not.toContain("198.18.2.12");
+    // Two backends drawn from, then one (its id: b1 is the first backend).
+    expect(renderRuleset(parts.before)).toContain("ct mark set numgen inc mod 2 offset 0xc0000000");
+    expect(renderRuleset(parts.after)).toContain("ct mark set numgen random mod 1 offset 0xc0000000");
   });
 
-  it("an added farm brings its chain, its map element and its counters; the other farm's stay out", () => {
+  it("an added farm brings its chains, its map element and its counters; the other farm's stay out", () => {
     const parts = changedParts(ir(farm("web", "198.18.1.1")), ir(farm("web", "198.18.1.1"), farm("api", "198.18.1.2")));
     // The table was there before: on that side, empty.
     expect(parts.before.tables).toEqual([{ family: "inet", name: "t", maps: [], chains: [] }]);
     const [table] = parts.after.tables;
-    expect(table?.chains.map((c) => c.name)).toEqual(["farm-api-4"]);
+    expect(table?.chains.map((c) => c.name)).toEqual(["sched-api-4", "farm-api-4"]);
     expect(table?.maps.flatMap((m) => m.elements.map(([k]) => k))).toEqual(["tcp . 198.18.1.2 . 80"]);
     expect(table?.counters?.every((c) => c.includes("api"))).toBe(true);
     expect(renderRuleset(parts.after)).not.toContain("198.18.1.1");

@@ -131,37 +131,41 @@ describe("planDelta: hand-written changes", () => {
     expect(renderOps(ops)).toBe("");
   });
 
-  it("a backend weight: flush the farm's chain and refill it, nothing else", () => {
+  it("a backend weight: flush the farm's scheduler chain and refill it, nothing else", () => {
     const B = build([web({ backends: [bk("a", "198.18.2.11", { port: 8080, weight: 5 }), bk("b", "198.18.2.12", { port: 8080 })] }), dns(), fast()]);
-    expect(delta(A, B)).toEqual(["flush chain inet switchyard farm-web-4", ...farmRules(B, "farm-web-4")]);
+    expect(delta(A, B)).toEqual(["flush chain inet switchyard sched-web-4", ...farmRules(B, "sched-web-4")]);
   });
 
-  it("a backend down: the farm's chain only", () => {
+  it("a backend down: the farm's scheduler chain only", () => {
     const B = build([web({ backends: [bk("a", "198.18.2.11", { port: 8080, weight: 2 }), bk("b", "198.18.2.12", { port: 8080, state: "down" })] }), dns(), fast()]);
     expect(delta(A, B)).toEqual([
-      "flush chain inet switchyard farm-web-4",
-      "add rule inet switchyard farm-web-4 ct mark set 0x80000000 meta l4proto tcp counter name c/web/a dnat ip to 198.18.2.11:8080",
+      "flush chain inet switchyard sched-web-4",
+      "add rule inet switchyard sched-web-4 ct mark set numgen random mod 1 offset 0xc0000000",
     ]);
   });
 
-  it("add a farm: its chain first (empty), then its element, then its rules", () => {
+  it("add a farm: its chains first (empty), then its element, then their rules", () => {
     const B = build([web(), dns(), fast(), web({ name: "api", "virtual-addr": "198.18.1.102", "virtual-ports": "8443" })]);
     expect(delta(A, B)).toEqual([
       "add counter inet switchyard c/api/a",
       "add counter inet switchyard c/api/b",
+      "add chain inet switchyard sched-api-4",
       "add chain inet switchyard farm-api-4",
       "add element inet switchyard svc4-ports { tcp . 198.18.1.102 . 8443 : goto farm-api-4 }",
+      ...farmRules(B, "sched-api-4"),
       ...farmRules(B, "farm-api-4"),
     ]);
   });
 
-  it("remove a farm: its element goes before its chain", () => {
+  it("remove a farm: its element goes before its chains, which are flushed first (the farm chain's jump goes with its rules)", () => {
     const B = build([web(), fast()]);
     expect(delta(A, B)).toEqual([
+      "flush chain inet switchyard sched-dns-4",
       "flush chain inet switchyard farm-dns-4",
       "delete element inet switchyard svc4-ports { udp . 198.18.1.53 . 53 }",
       "delete counter inet switchyard c/dns/a",
       "delete counter inet switchyard c/dns/b",
+      "delete chain inet switchyard sched-dns-4",
       "delete chain inet switchyard farm-dns-4",
     ]);
   });
@@ -189,13 +193,17 @@ describe("planDelta: hand-written changes", () => {
     expect(delta(A2, B2)).toEqual([
       "add counter inet switchyard c/www/a",
       "add counter inet switchyard c/www/b",
+      "add chain inet switchyard sched-www-4",
       "add chain inet switchyard farm-www-4",
+      "flush chain inet switchyard sched-web-4",
       "flush chain inet switchyard farm-web-4",
       "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }",
       "delete counter inet switchyard c/web/a",
       "delete counter inet switchyard c/web/b",
+      "delete chain inet switchyard sched-web-4",
       "delete chain inet switchyard farm-web-4",
       "add element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 : goto farm-www-4 }",
+      ...farmRules(B2, "sched-www-4"),
       ...farmRules(B2, "farm-www-4"),
     ]);
   });
@@ -222,7 +230,12 @@ describe("planDelta: hand-written changes", () => {
 
   it("remove every farm: empty maps and base chains stay, farm chains go", () => {
     const lines = delta(A, build([]));
-    expect(lines.filter((l) => l.startsWith("delete chain"))).toEqual(["delete chain inet switchyard farm-web-4", "delete chain inet switchyard farm-dns-4"]);
+    expect(lines.filter((l) => l.startsWith("delete chain"))).toEqual([
+      "delete chain inet switchyard sched-web-4",
+      "delete chain inet switchyard farm-web-4",
+      "delete chain inet switchyard sched-dns-4",
+      "delete chain inet switchyard farm-dns-4",
+    ]);
     expect(lines.at(-1)).toBe("delete table netdev switchyard");
   });
 
@@ -362,17 +375,17 @@ describe("planDelta at scale", () => {
     }));
   const A = build(farms(() => 3));
 
-  it("one backend's weight in a 1,000-farm config: one flush and that chain's rules, whichever the farm", () => {
+  it("one backend's weight in a 1,000-farm config: one flush and that scheduler chain's rules, whichever the farm", () => {
     for (const changed of [0, 1, 2, 499, 999]) {
       const B = build(farms((i) => (i === changed ? 7 : 3)));
       const started = performance.now();
       const ops = planDelta(A, B, T);
       expect(performance.now() - started).toBeLessThan(1000);
-      const name = `farm-f${changed}-4`;
+      const name = `sched-f${changed}-4`;
       expect(ops.every((op) => "chain" in op && op.chain === name)).toBe(true);
       expect(ops[0]).toEqual({ op: "flush chain", family: "inet", table: T, chain: name });
       expect(ops.slice(1).map((op) => (op.op === "add rule" ? op.rule : op.op))).toEqual(chain(B, name).rules);
-      expect(ops).toHaveLength(4); // flush + draw + one dnat per slot range (weights 7:1 -> 2 ranges)
+      expect(ops).toHaveLength(4); // flush + draw + one id per slot range (weights 7:1 -> 2 ranges)
       expect(fakeApply(A, ops)).toEqual(normalizeIr(B));
     }
   });
@@ -380,14 +393,14 @@ describe("planDelta at scale", () => {
   it("one backend down in a 1,000-farm config: two operations", () => {
     const B = build(farms(() => 3, (i) => (i === 500 ? "down" : "up")));
     expect(renderOps(planDelta(A, B, T))).toBe(
-      "flush chain inet switchyard farm-f500-4\nadd rule inet switchyard farm-f500-4 ct mark set 0x80000000 meta l4proto tcp counter name c/f500/a dnat ip to 198.18.2.1:8080\n",
+      "flush chain inet switchyard sched-f500-4\nadd rule inet switchyard sched-f500-4 ct mark set numgen random mod 1 offset 0xc0000000\n",
     );
   });
 
   it("adding one farm to 1,000: a few operations, and nothing for the others", () => {
     const B = build([...farms(() => 3), { name: "new", "virtual-addr": "198.18.9.1", "virtual-ports": "80", backends: [bk("a", "198.18.2.1")] }]);
     const ops = planDelta(A, B, T);
-    expect(ops.map((op) => op.op)).toEqual(["add counter", "add chain", "add element", "add rule"]);
+    expect(ops.map((op) => op.op)).toEqual(["add counter", "add chain", "add chain", "add element", "add rule", "add rule", "add rule", "add rule"]);
   });
 });
 

@@ -79,12 +79,17 @@ describe("planFarmChange: the lane for a change of a few farms", () => {
     const lane = planFarmChange(prevIr, prev, next, ["svc500"], options);
     expect(lane.ok).toBe(true);
     if (!lane.ok) return;
-    expect(lane.ops.map((op) => op.op)).toEqual(["flush chain", "add rule", "add rule", "add rule", "add rule"]);
+    // The farm's scheduler chain only, refilled with one draw over b2..b4 (next to each other).
+    expect(lane.ops.map((op) => [op.op, "chain" in op ? op.chain : ""])).toEqual([
+      ["flush chain", "sched-svc500-4"],
+      ["add rule", "sched-svc500-4"],
+    ]);
     expect(lane.ir).toEqual(build(next));
     // Unchanged maps keep their element lists (nothing to compare next time).
     const inet = (ir: IrRuleset) => ir.tables.find((t) => t.family === "inet")!;
     expect(inet(lane.ir).maps.every((m, i) => m === inet(prevIr).maps[i])).toBe(true);
-    expect(lane.patch.tables).toEqual([{ family: "inet", chains: { put: [inet(lane.ir).chains[502]] } }]);
+    expect(inet(lane.ir).chains[1002]?.name).toBe("sched-svc500-4");
+    expect(lane.patch.tables).toEqual([{ family: "inet", chains: { put: [inet(lane.ir).chains[1002]] } }]);
   });
 
   it("takes a farm whose placement (x-placement) alone changed as no change of rules: nothing to do", () => {

@@ -23,7 +23,7 @@ describe("diffIr / patchIr", () => {
     );
   });
 
-  it("a one-backend change at 1,000 farms is a patch of one chain", () => {
+  it("a one-backend change at 1,000 farms is a patch of one scheduler chain", () => {
     const farms = Array.from({ length: 1000 }, (_, i) => ({
       name: `f${i}`,
       "virtual-addr": `198.18.${100 + Math.floor(i / 250)}.${i % 250}`,
@@ -37,7 +37,7 @@ describe("diffIr / patchIr", () => {
     const b = { farms: a.farms.map((f, i) => (i === 7 ? { ...f, backends: f.backends.map((x, j) => (j === 0 ? { ...x, state: "down" as const } : x)) } : f)) };
     const patch = diffIr(build(a), build(b));
     expect(patch.tables).toHaveLength(1);
-    expect(patch.tables[0]).toEqual({ family: "inet", chains: { put: [{ name: "farm-f7-4", rules: ["ct mark set 0x80000000 counter name c/f7/b2 dnat ip to 198.18.2.12"] }] } });
+    expect(patch.tables[0]).toEqual({ family: "inet", chains: { put: [{ name: "sched-f7-4", rules: ["ct mark set numgen random mod 1 offset 0xc0000001"] }] } });
     expect(JSON.stringify(patch).length).toBeLessThan(200);
   });
 

@@ -37,6 +37,8 @@ export const NF_DROP = 0;
 export const NF_NAT_RANGE_PROTO_SPECIFIED = 0x2;
 
 // <linux/netfilter/nf_tables.h>
+/** The verdict code of a jump (enum nft_verdicts), as the u32 libnftnl takes. */
+export const NFT_JUMP = -3 >>> 0;
 export const NFT_MSG_NEWRULE = 6;
 export const NFT_MSG_DELRULE = 8;
 export const NFT_MSG_NEWOBJ = 18;
@@ -92,6 +94,7 @@ export const NFTNL_EXPR_CMP_DATA = NFTNL_EXPR_BASE + 2;
 export const NFTNL_EXPR_IMM_DREG = NFTNL_EXPR_BASE + 0;
 export const NFTNL_EXPR_IMM_DATA = NFTNL_EXPR_BASE + 1;
 export const NFTNL_EXPR_IMM_VERDICT = NFTNL_EXPR_BASE + 2;
+export const NFTNL_EXPR_IMM_CHAIN = NFTNL_EXPR_BASE + 3;
 export const NFTNL_EXPR_NAT_TYPE = NFTNL_EXPR_BASE + 0;
 export const NFTNL_EXPR_NAT_FAMILY = NFTNL_EXPR_BASE + 1;
 export const NFTNL_EXPR_NAT_REG_ADDR_MIN = NFTNL_EXPR_BASE + 2;

@@ -113,6 +113,13 @@ function nftnlExpr(libs: Libs, x: Expr): Ptr {
       u32(e, C.NFTNL_EXPR_IMM_DREG, C.NFT_REG_VERDICT);
       u32(e, C.NFTNL_EXPR_IMM_VERDICT, x.verdict);
       return e;
+    case "jump":
+      // nft's netlink_gen_verdict: the verdict code and the target chain by name.
+      e = expr(libs, "immediate");
+      u32(e, C.NFTNL_EXPR_IMM_DREG, C.NFT_REG_VERDICT);
+      u32(e, C.NFTNL_EXPR_IMM_VERDICT, C.NFT_JUMP);
+      if (libs.exprSetStr(e, C.NFTNL_EXPR_IMM_CHAIN, x.chain) < 0) throw new Error(ALLOC_FAILED);
+      return e;
     case "immediate":
       e = expr(libs, "immediate");
       u32(e, C.NFTNL_EXPR_IMM_DREG, x.dreg);

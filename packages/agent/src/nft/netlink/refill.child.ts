@@ -25,7 +25,10 @@ const applyA = () => nft(["-f", "-"], renderReplaceScript(a, table));
 
 const inetOf = (ir: IrRuleset) => ir.tables.find((t) => t.family === "inet");
 const chainsA = new Map((inetOf(a)?.chains ?? []).map((c) => [c.name, c.rules]));
-const farmChains = (inetOf(b)?.chains ?? []).filter((c) => c.name.startsWith("farm-") && chainsA.has(c.name));
+/** The farms' chains (farm and scheduler) whose rules B changes. */
+const farmChains = (inetOf(b)?.chains ?? []).filter(
+  (c) => (c.name.startsWith("farm-") || c.name.startsWith("sched-")) && chainsA.has(c.name) && JSON.stringify(chainsA.get(c.name)) !== JSON.stringify(c.rules),
+);
 const at = { family: "inet" as const, table };
 const refillOps = (chain: string, rules: readonly string[]): NftOp[] => [
   { op: "flush chain", ...at, chain },
@@ -74,9 +77,10 @@ const wholeSlow = nft(["list", "table", "inet", table]);
 
 // 3. What the refiller sends for each rule, against what nft sends (both as libnftnl prints them).
 const rules = [...new Set(farmChains.flatMap((c) => c.rules))];
-// The rules name counters: the scratch table gets them too.
+// The rules name counters and jump to scheduler chains: the scratch table gets them too.
 const counters = (inetOf(b)?.counters ?? []).map((c) => `add counter inet sy_enc ${c}\n`).join("");
-nft(["-f", "-"], `add table inet sy_enc\nadd chain inet sy_enc c\n${counters}`);
+const targets = rules.flatMap((r) => (r.startsWith("jump ") ? [`add chain inet sy_enc ${r.slice("jump ".length)}\n`] : [])).join("");
+nft(["-f", "-"], `add table inet sy_enc\nadd chain inet sy_enc c\n${counters}${targets}`);
 const nftBlocks = nft(["--debug=netlink", "-f", "-"], rules.map((r) => `add rule inet sy_enc c ${r}\n`).join(""))
   .split(/\n\s*\n/)
   .map((s) => s.trim())

@@ -126,36 +126,43 @@ afterAll(() => {
   }
 });
 
-const rulesOf = (ir: IrRuleset) => ir.tables.flatMap((t) => t.chains.filter((c) => c.name.startsWith("farm-")).flatMap((c) => c.rules));
+const rulesOf = (ir: IrRuleset) => ir.tables.flatMap((t) => t.chains.filter((c) => c.name.startsWith("farm-") || c.name.startsWith("sched-")).flatMap((c) => c.rules));
 
 describe("netlink chain refiller against the kernel (in a scratch network namespace)", () => {
   it("loads koffi, libnftnl and libmnl, and the configs cover every supported shape", () => {
     expect(report.loaded).toBe(true);
     const rules = rulesOf(irB).concat(rulesOf(irA));
     const shapes = [
+      // farm chains: the jump, a dnat per backend by id, the last drop
       /^drop$/,
-      /^ct mark set 0x[0-9a-f]{8} meta l4proto tcp counter name c\/\S+ dnat ip to [\d.]+:\d+$/,
-      /^ct mark set 0x[0-9a-f]{8} counter name c\/\S+ dnat ip6 to [0-9a-f:]+$/,
-      /^ct mark set numgen inc mod \d+ offset 0x80000000$/,
-      /^ct mark set numgen inc mod \d+$/,
-      /^ct mark set numgen random mod \d+( offset 0x80000000)?$/,
-      /^ct mark set symhash mod \d+ offset 0x80000000$/,
-      /^ct mark set symhash mod \d+$/,
-      /^ct mark set jhash ip saddr \. th sport mod \d+ seed 0x[0-9a-f]{8}$/,
-      /^ct mark set jhash ip saddr \. ip daddr \. th sport \. th dport mod \d+ seed 0x[0-9a-f]{8} offset 0x80000000$/,
-      /^ct mark set jhash ip6 saddr \. th dport mod \d+ seed 0x[0-9a-f]{8}$/,
-      /^ct mark set jhash ip6 saddr mod \d+ seed 0x[0-9a-f]{8} offset 0x80000000$/,
-      /^ct mark 0x[0-9a-f]{8} meta l4proto udp counter name c\/\S+ dnat ip to [\d.]+:53$/,
-      /^ct mark 0x[0-9a-f]{8}-0x[0-9a-f]{8} meta l4proto (tcp|udp) counter name c\/\S+ dnat ip to [\d.]+:\d+$/,
-      /^ct mark 0x[0-9a-f]{8}(-0x[0-9a-f]{8})? counter name c\/\S+ dnat ip to [\d.]+$/,
-      /^ct mark 0x[0-9a-f]{8}(-0x[0-9a-f]{8})? meta l4proto (tcp|udp) counter name c\/\S+ dnat ip6 to \[[0-9a-f:]+\]:\d+$/,
+      /^jump sched-\S+$/,
+      /^ct mark 0xc000000\d meta l4proto tcp counter name c\/\S+ dnat ip to [\d.]+:\d+$/,
+      /^ct mark 0x4000000\d meta l4proto udp counter name c\/\S+ dnat ip to [\d.]+:53$/,
+      /^ct mark 0x[0-9a-f]{8} counter name c\/\S+ dnat ip to [\d.]+$/,
+      /^ct mark 0x[0-9a-f]{8} counter name c\/\S+ dnat ip6 to [0-9a-f:]+$/,
+      /^ct mark 0x[0-9a-f]{8} meta l4proto (tcp|udp) counter name c\/\S+ dnat ip6 to \[[0-9a-f:]+\]:\d+$/,
       /^ct mark 0x[0-9a-f]{8} meta l4proto sctp counter name c\/\S+ dnat ip to [\d.]+:3868$/,
-      /^ct mark 0x00000000-0x[0-9a-f]{8} meta l4proto udp counter name c\/\S+ dnat ip to [\d.]+:53$/,
+      // scheduler chains: a draw of the ids themselves, or of draws turned into ids
+      /^ct mark set numgen inc mod \d+ offset 0xc0000000$/,
+      /^ct mark set numgen inc mod \d+ offset 0x40000000$/,
+      /^ct mark set numgen random mod 1 offset 0x[c4]000000[0-9a-f]$/,
+      /^ct mark set numgen random mod \d+ offset 0x80000000$/,
+      /^ct mark set numgen random mod \d+$/,
+      /^ct mark set symhash mod \d+ offset 0xc0000000$/,
+      /^ct mark set symhash mod \d+ offset 0x40000000$/,
+      /^ct mark set jhash ip saddr \. th sport mod \d+ seed 0x[0-9a-f]{8} offset 0x40000000$/,
+      /^ct mark set jhash ip saddr \. ip daddr \. th sport \. th dport mod \d+ seed 0x[0-9a-f]{8} offset 0xc0000000$/,
+      /^ct mark set jhash ip6 saddr \. th dport mod \d+ seed 0x[0-9a-f]{8} offset 0x40000000$/,
+      /^ct mark set jhash ip6 saddr mod \d+ seed 0x[0-9a-f]{8} offset 0x80000000$/,
+      /^ct mark 0x8000000\d ct mark set numgen random mod 1 offset 0xc000000\d$/,
+      /^ct mark 0x8000000\d-0x8000000\d ct mark set numgen random mod 1 offset 0xc000000\d$/,
+      /^ct mark 0x0000000\d ct mark set numgen random mod 1 offset 0x4000000\d$/,
+      /^ct mark 0x00000000-0x0000000\d ct mark set numgen random mod 1 offset 0x40000000$/,
     ];
     for (const shape of shapes) expect(rules.some((r) => shape.test(r)), String(shape)).toBe(true);
   });
 
-  it("refills every farm chain to exactly what nft -f makes of the same ops (listing and kernel expressions)", () => {
+  it("refills every farm and scheduler chain to exactly what nft -f makes of the same ops (listing and kernel expressions)", () => {
     expect(report.chains.length).toBeGreaterThanOrEqual(15);
     for (const c of report.chains) {
       expect(c.result, c.chain).toBe("applied");

@@ -33,6 +33,7 @@ import {
 /** One nf_tables expression, as nft linearizes it. Registers use the kernel's numbering. */
 export type Expr =
   | { kind: "verdict"; verdict: number }
+  | { kind: "jump"; chain: string }
   | { kind: "immediate"; dreg: number; data: Uint8Array }
   | { kind: "ct set mark"; sreg: number }
   | { kind: "ct load mark"; dreg: number }
@@ -53,11 +54,16 @@ const COUNTER = "(?:counter name ([A-Za-z][A-Za-z0-9_./-]{0,254}) )?";
 const NAT = "dnat (ip|ip6) to (\\S+)";
 
 const DROP = /^drop$/;
+/** A chain name nft reads bare (plan.ts's NAME): the scheduler chain a farm chain jumps to. */
+const JUMP = /^jump ([A-Za-z_.][A-Za-z0-9_./-]{0,254})$/;
 const SET_VALUE = new RegExp(`^ct mark set (${HEX32}) ${L4}${COUNTER}${NAT}$`);
 const SET_NUMGEN = new RegExp(`^ct mark set numgen (inc|random) mod (${MOD})(?: offset (${HEX32}))?$`);
 const SET_SYMHASH = new RegExp(`^ct mark set symhash mod (${MOD})(?: offset (${HEX32}))?$`);
 const SET_JHASH = new RegExp(`^ct mark set jhash ([a-z0-9 .]+?) mod (${MOD}) seed (${HEX32})(?: offset (${HEX32}))?$`);
 const MATCH_MARK = new RegExp(`^ct mark (${HEX32})(?:-(${HEX32}))? ${L4}${COUNTER}${NAT}$`);
+/** A scheduler chain's translation of a range of draws to a backend id (core's schedRules): a draw of one value, or a constant. */
+const MATCH_SET = new RegExp(`^ct mark (${HEX32})(?:-(${HEX32}))? (ct mark set (?:numgen (?:inc|random) mod ${MOD}(?: offset ${HEX32})?|${HEX32}))$`);
+const SET_CONST = new RegExp(`^ct mark set (${HEX32})$`);
 
 const u32 = (text: string): number => Number.parseInt(text.slice(2), 16);
 
@@ -277,23 +283,40 @@ export function ruleExprs(text: string): Expr[] | null {
   m = MATCH_MARK.exec(text);
   if (m) {
     const nat = dnatExprs(m[3], m[4], m[5] as string, m[6] as string);
-    if (nat === null) return null;
-    const from = u32(m[1] as string);
-    const load: Expr = { kind: "ct load mark", dreg: NFT_REG_1 };
-    if (m[2] === undefined) return [load, { kind: "cmp", sreg: NFT_REG_1, op: NFT_CMP_EQ, data: hostU32(from) }, ...nat];
-    const to = u32(m[2]);
-    // nft refuses a range whose ends are swapped; an empty range (a-a) is not a shape core emits.
-    if (to <= from) return null;
-    // The mark is a host-order integer: nft swaps it to network order to compare it as a range.
-    return [
-      load,
-      { kind: "hton", reg: NFT_REG_1, len: 4, size: 4 },
-      { kind: "cmp", sreg: NFT_REG_1, op: NFT_CMP_GTE, data: bigEndianU32(from) },
-      { kind: "cmp", sreg: NFT_REG_1, op: NFT_CMP_LTE, data: bigEndianU32(to) },
-      ...nat,
-    ];
+    const match = markMatch(m[1] as string, m[2]);
+    return nat === null || match === null ? null : [...match, ...nat];
   }
+
+  m = MATCH_SET.exec(text);
+  if (m) {
+    const set = ruleExprs(m[3] as string);
+    const match = markMatch(m[1] as string, m[2]);
+    return set === null || match === null ? null : [...match, ...set];
+  }
+
+  m = SET_CONST.exec(text);
+  if (m) return [{ kind: "immediate", dreg: NFT_REG_1, data: hostU32(u32(m[1] as string)) }, setMark];
+
+  m = JUMP.exec(text);
+  if (m) return [{ kind: "jump", chain: m[1] as string }];
   return null;
+}
+
+/** `ct mark A` or `ct mark A-B`, as nft matches it, or null for a range nft would refuse. */
+function markMatch(fromText: string, toText: string | undefined): Expr[] | null {
+  const from = u32(fromText);
+  const load: Expr = { kind: "ct load mark", dreg: NFT_REG_1 };
+  if (toText === undefined) return [load, { kind: "cmp", sreg: NFT_REG_1, op: NFT_CMP_EQ, data: hostU32(from) }];
+  const to = u32(toText);
+  // nft refuses a range whose ends are swapped; an empty range (a-a) is not a shape core emits.
+  if (to <= from) return null;
+  // The mark is a host-order integer: nft swaps it to network order to compare it as a range.
+  return [
+    load,
+    { kind: "hton", reg: NFT_REG_1, len: 4, size: 4 },
+    { kind: "cmp", sreg: NFT_REG_1, op: NFT_CMP_GTE, data: bigEndianU32(from) },
+    { kind: "cmp", sreg: NFT_REG_1, op: NFT_CMP_LTE, data: bigEndianU32(to) },
+  ];
 }
 
 // ---- nft --debug=netlink rendering (libnftnl's text form), for tests and error messages ----
@@ -319,6 +342,8 @@ export function describeExpr(e: Expr): string {
   switch (e.kind) {
     case "verdict":
       return `[ immediate reg 0 ${e.verdict === NF_DROP ? "drop" : e.verdict} ]`;
+    case "jump":
+      return `[ immediate reg 0 jump -> ${e.chain} ]`;
     case "immediate":
       return `[ immediate reg ${e.dreg} ${words(e.data)} ]`;
     case "ct set mark":

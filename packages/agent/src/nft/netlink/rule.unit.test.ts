@@ -208,6 +208,38 @@ describe("ruleExprs: the shapes of core's NAT farm chains, as nft 1.0.6 encodes 
         "[ nat dnat ip6 addr_min reg 1 ]",
       ],
     ],
+    // The scheduler chain (core's schedRules) and the farm chain's jump to it.
+    ["jump sched-web-4", ["[ immediate reg 0 jump -> sched-web-4 ]"]],
+    ["ct mark set numgen random mod 1 offset 0xc0000002", ["[ numgen reg 1 = random mod 1 offset 3221225474 ]", "[ ct set mark with reg 1 ]"]],
+    [
+      "ct mark 0x80000001-0x80000004 ct mark set numgen random mod 1 offset 0xc0000002",
+      [
+        "[ ct load mark => reg 1 ]",
+        "[ byteorder reg 1 = hton(reg 1, 4, 4) ]",
+        "[ cmp gte reg 1 0x01000080 ]",
+        "[ cmp lte reg 1 0x04000080 ]",
+        "[ numgen reg 1 = random mod 1 offset 3221225474 ]",
+        "[ ct set mark with reg 1 ]",
+      ],
+    ],
+    [
+      "ct mark 0x80000001 ct mark set numgen random mod 1 offset 0xc0000002",
+      ["[ ct load mark => reg 1 ]", "[ cmp eq reg 1 0x80000001 ]", "[ numgen reg 1 = random mod 1 offset 3221225474 ]", "[ ct set mark with reg 1 ]"],
+    ],
+    // The same with an immediate value: not what core emits (the kernel validates the table for
+    // it), kept so that bench/probe/sched-commit.ts can show what it costs.
+    ["ct mark set 0x80000010", ["[ immediate reg 1 0x80000010 ]", "[ ct set mark with reg 1 ]"]],
+    [
+      "ct mark 0x80000001-0x80000004 ct mark set 0x80000010",
+      [
+        "[ ct load mark => reg 1 ]",
+        "[ byteorder reg 1 = hton(reg 1, 4, 4) ]",
+        "[ cmp gte reg 1 0x01000080 ]",
+        "[ cmp lte reg 1 0x04000080 ]",
+        "[ immediate reg 1 0x80000010 ]",
+        "[ ct set mark with reg 1 ]",
+      ],
+    ],
   ])("%s", (rule, expected) => {
     expect(exprsOf(rule)).toEqual(expected);
   });
@@ -300,6 +332,21 @@ describe("ruleExprs: anything else is not a supported shape", () => {
     "ct mark set 0x00000000 dnat ip6 to 2001:db8:::1",
     "ct mark set 0x00000000 dnat ip6 to 1:2:3:4:5:6:7:8:9",
     "ct mark 0x00000001 dnat ip to 198.18.2.12 ;",
+    // jumps: one bare chain name only
+    "jump",
+    "jump sched-web-4;",
+    "jump sched web",
+    "jump 1sched",
+    "jump \"sched-web-4\"",
+    "goto sched-web-4",
+    "jump sched-web-4 drop",
+    // the scheduler's translation: a mark match, then a draw of one value or a constant, nothing else
+    "ct mark 0x00000001 ct mark set numgen inc mod 2 meta l4proto tcp dnat ip to 198.18.2.12:80",
+    "ct mark 0x00000001 ct mark set jhash ip saddr mod 2 seed 0x1",
+    "ct mark 0x00000001 ct mark set ct mark 0x00000002 ct mark set 0x00000003",
+    "ct mark 0x00000002-0x00000001 ct mark set numgen random mod 1 offset 0x40000000",
+    "ct mark 0x00000001 ct mark set 0x1234567890",
+    "ct mark set 0x00000001 drop",
     "",
   ])("%j", (rule) => {
     expect(ruleExprs(rule)).toBeNull();
