@@ -1,5 +1,5 @@
 import { FORBIDDEN_WORDS, referencesOf, textProblems, verdictTarget } from "./guard.ts";
-import { COUNTER_NAME, OWNED_FAMILIES, type IrChain, type IrHook, type IrMap, type IrRuleset, type IrTable, type TableFamily } from "./ir.ts";
+import { COUNTER_NAME, mapValueOf, OWNED_FAMILIES, sameMapType, type IrChain, type IrHook, type IrMap, type IrRuleset, type IrTable, type TableFamily } from "./ir.ts";
 import type { IrPatch, TablePatch } from "./ir-patch.ts";
 
 // IR -> IR diff -> nft transaction. planDelta works out the typed operations that take the
@@ -20,7 +20,7 @@ export type NftOp =
   | (At & { op: "delete chain"; chain: string })
   | (At & { op: "flush chain"; chain: string })
   | (At & { op: "add rule"; chain: string; rule: string })
-  | (At & { op: "add map"; map: string; key: string; interval: boolean })
+  | (At & { op: "add map"; map: string; key: string; interval: boolean; value?: "counter" })
   | (At & { op: "delete map"; map: string })
   | (At & { op: "add counter"; counter: string })
   | (At & { op: "delete counter"; counter: string })
@@ -34,8 +34,6 @@ const sameHook = (a: IrHook | undefined, b: IrHook | undefined): boolean =>
   a === undefined || b === undefined
     ? a === b
     : a.type === b.type && a.hook === b.hook && a.priority === b.priority && a.device === b.device;
-
-const sameMapType = (a: IrMap, b: IrMap): boolean => a.key === b.key && a.interval === b.interval;
 
 // Identity first: core's builder hands back the same chain object for a farm that did not change.
 const sameRules = (a: readonly string[], b: readonly string[]): boolean => a === b || (a.length === b.length && a.every((rule, i) => rule === b[i]));
@@ -87,7 +85,9 @@ class Plan {
 const addChainOp = (at: At, chain: IrChain): NftOp =>
   chain.hook === undefined ? { op: "add chain", ...at, chain: chain.name } : { op: "add chain", ...at, chain: chain.name, hook: { ...chain.hook } };
 
-const addMapOp = (at: At, map: IrMap): NftOp => ({ op: "add map", ...at, map: map.name, key: map.key, interval: map.interval });
+// A verdict map's op has no `value`, as before counter maps.
+const addMapOp = (at: At, map: IrMap): NftOp =>
+  mapValueOf(map) === "counter" ? { op: "add map", ...at, map: map.name, key: map.key, interval: map.interval, value: "counter" } : { op: "add map", ...at, map: map.name, key: map.key, interval: map.interval };
 
 function addRules(plan: Plan, at: At, chain: IrChain): void {
   for (const rule of chain.rules) plan.addRules.push({ op: "add rule", ...at, chain: chain.name, rule });
@@ -350,7 +350,7 @@ export function renderOps(ops: readonly NftOp[]): string {
         lines.push(`add rule ${where} ${op.chain} ${op.rule}`);
         break;
       case "add map":
-        lines.push(`add map ${where} ${op.map} { type ${op.key} : verdict;${op.interval ? " flags interval;" : ""} }`);
+        lines.push(`add map ${where} ${op.map} { type ${op.key} : ${op.value ?? "verdict"};${op.interval ? " flags interval;" : ""} }`);
         break;
       case "delete map":
         lines.push(`delete map ${where} ${op.map}`);
