@@ -97,6 +97,13 @@ function addAllElements(plan: Plan, at: At, map: IrMap): void {
   if (map.elements.length > 0) plan.addElements.push({ op: "add element", ...at, map: map.name, elements: map.elements.map(([k, v]) => [k, v]) });
 }
 
+const samePairs = (a: IrMap["elements"], b: IrMap["elements"]): boolean =>
+  a.length === b.length &&
+  a.every((pair, i) => {
+    const other = b[i] as IrMap["elements"][number];
+    return pair === other || (pair[0] === other[0] && pair[1] === other[1]);
+  });
+
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
 
 function planNewTable(plan: Plan, to: IrTable): void {
@@ -185,7 +192,10 @@ function planTable(plan: Plan, from: IrTable, to: IrTable): void {
   for (const map of to.maps) {
     const old = fromMaps.get(map.name);
     if (old === undefined || replacedMaps.has(map.name)) continue;
-    if (old.elements === map.elements && deletedChains.size === 0) continue;
+    // Two lists of the same pairs in the same order are the same elements: one pass (the builder
+    // hands back the very same pair for a farm that did not change), where comparing by key
+    // builds two maps of 40,000 elements at 10,000 farms.
+    if (deletedChains.size === 0 && (old.elements === map.elements || samePairs(old.elements, map.elements))) continue;
     const before = new Map(old.elements);
     const after = new Map(map.elements);
     const stale: string[] = [];
