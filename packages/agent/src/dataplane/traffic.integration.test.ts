@@ -19,8 +19,11 @@ import { startAgent, type ApiResponse, type RunningAgent } from "../testing/agen
 // new ones to where the new weights send them.
 
 const VIP = "198.18.1.100";
+const VIP6 = "2001:db8:1::100";
 const FARMS = { web: { mode: "snat", port: 80 }, api: { mode: "dnat", port: 81 } } as const;
 type FarmName = keyof typeof FARMS;
+/** Farms of revision 3 on top of those: an IPv6 farm, and one on a port range (the interval map). */
+const MORE = { six: { target: VIP6, port: 82 }, range: { target: VIP, port: 8001 } } as const;
 const ECHO_PORT = 9000;
 const TOKEN = "traffic-test-token-0123456789abcdef00";
 const CONNECTIONS = 8;
@@ -37,19 +40,22 @@ interface BackendSpec {
   state: "up" | "off";
 }
 
-function irWith(specs: BackendSpec[]): IrRuleset {
-  const addrs = backendAddrs(lab);
-  const config = parseConfig({
-    farms: Object.entries(FARMS).map(([name, { mode, port }]) => ({
-      name,
-      "virtual-addr": VIP,
-      "virtual-ports": String(port),
-      mode,
-      scheduler: "weight",
-      backends: specs.map((s, i) => ({ name: `b${i + 1}`, "ip-addr": addrs[i], port: String(ECHO_PORT), weight: s.weight, state: s.state })),
-    })),
-  });
-  return buildRuleset(config, { table: "switchyard" });
+function irWith(specs: BackendSpec[], more = false): IrRuleset {
+  const backends = (family: 4 | 6) =>
+    specs.map((s, i) => ({ name: `b${i + 1}`, "ip-addr": backendAddrs(lab, family)[i], port: String(ECHO_PORT), weight: s.weight, state: s.state }));
+  const farms: Record<string, unknown>[] = Object.entries(FARMS).map(([name, { mode, port }]) => ({
+    name,
+    "virtual-addr": VIP,
+    "virtual-ports": String(port),
+    mode,
+    scheduler: "weight",
+    backends: backends(4),
+  }));
+  if (more) {
+    farms.push({ name: "six", family: "ipv6", "virtual-addr": VIP6, "virtual-ports": String(MORE.six.port), mode: "dnat", backends: backends(6) });
+    farms.push({ name: "range", "virtual-addr": VIP, "virtual-ports": "8000-8002", scheduler: "rr", backends: backends(4) });
+  }
+  return buildRuleset(parseConfig({ farms }), { table: "switchyard" });
 }
 
 const call = (method: string, path: string, body?: unknown): Promise<ApiResponse> => {
@@ -62,11 +68,11 @@ async function put(revision: number, ir: IrRuleset): Promise<void> {
   expect([answer.status, answer.body]).toEqual([200, { applied: revision, changed: true }]);
 }
 
-async function report(): Promise<Record<FarmName, FarmCounters>> {
+async function report(): Promise<Record<FarmName | keyof typeof MORE, FarmCounters>> {
   const answer = await call("GET", "/v1/counters");
   expect(answer.status).toBe(200);
   const farms = (answer.body as CountersReport).farms;
-  return Object.fromEntries(farms.map((f) => [f.name, f])) as Record<FarmName, FarmCounters>;
+  return Object.fromEntries(farms.map((f) => [f.name, f])) as Record<FarmName | keyof typeof MORE, FarmCounters>;
 }
 
 const backendOf = (farm: FarmCounters, name: string): BackendCounters => {
@@ -84,8 +90,8 @@ class Sender {
   private stderr = "";
   backends: string[] = [];
 
-  constructor(port: number) {
-    this.child = spawn("ip", ["netns", "exec", lab.client.ns, process.execPath, SENDER, VIP, String(port), String(CONNECTIONS)]);
+  constructor(target: string, port: number) {
+    this.child = spawn("ip", ["netns", "exec", lab.client.ns, process.execPath, SENDER, target, String(port), String(CONNECTIONS)]);
     this.child.stderr.setEncoding("utf8").on("data", (d: string) => (this.stderr += d));
     this.lines = createInterface({ input: this.child.stdout });
     this.lines.on("line", (line) => {
@@ -129,8 +135,8 @@ class Sender {
   }
 }
 
-async function open(farm: FarmName): Promise<Sender> {
-  const sender = new Sender(FARMS[farm].port);
+async function open(farm: FarmName | keyof typeof MORE): Promise<Sender> {
+  const sender = farm === "six" || farm === "range" ? new Sender(MORE[farm].target, MORE[farm].port) : new Sender(VIP, FARMS[farm].port);
   senders.push(sender);
   await sender.opened();
   return sender;
@@ -215,6 +221,21 @@ describe("per-backend traffic counters (managed agent, snat and dnat, long-lived
       // b1 served old connections only, and has every byte of them, the second chunk included.
       expect((first[farm] as Sender).on("b1")).toBeGreaterThan(0); // 8 connections at 1:1: all on b2 has p = 1/256
       for (const b of ["b1", "b2", "b3"]) expectBytes(f, b, sent[farm][b] ?? 0);
+      expectSums(f);
+    }
+  });
+
+  it("an IPv6 farm and a farm on a port range count the same way", async () => {
+    await put(3, irWith([{ weight: 1, state: "off" }, { weight: 3, state: "up" }, { weight: 1, state: "up" }], true));
+    for (const farm of ["six", "range"] as const) {
+      const sender = await open(farm);
+      expect(sender.on("b1"), `${farm}: b1 is off`).toBe(0);
+      await sender.send(CHUNK);
+      const sentHere: Sent = {};
+      addSent(sentHere, sender, CHUNK);
+      const f = (await report())[farm];
+      expect(f.connections).toBe(CONNECTIONS);
+      for (const b of ["b1", "b2", "b3"]) expectBytes(f, b, sentHere[b] ?? 0);
       expectSums(f);
     }
   });
