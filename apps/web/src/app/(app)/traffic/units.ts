@@ -9,7 +9,7 @@ export const MEASURE_LABEL: Record<Measure, { rate: string; total: string; unit:
   bytes: { rate: "Bytes/s", total: "Bytes", unit: "B/s" },
 };
 
-const number = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const number = (v: number) => (v === 0 ? "0" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 const PREFIXES = ["", "k", "M", "G", "T"];
 
