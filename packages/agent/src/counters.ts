@@ -17,38 +17,41 @@ const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? 
 
 /** The farms and backends of a table's counters, by name; counters core did not name are left out. */
 export function farmCounters(values: CounterValues): FarmCounters[] {
-  const farms = new Map<string, { farm: FarmCounters; backends: Map<string, BackendCounters> }>();
+  const farms = new Map<string, FarmCounters>();
+  // By "FARM/BACKEND": a backend's two counters share their name after the kind's prefix.
+  const backends = new Map<string, BackendCounters>();
   for (const [name, value] of values) {
     const parsed = parseCounterName(name);
     if (parsed === null) continue;
-    let entry = farms.get(parsed.farm);
-    if (entry === undefined) {
-      entry = { farm: { name: parsed.farm, connections: 0, packets: 0, bytes: 0, backends: [] }, backends: new Map() };
-      farms.set(parsed.farm, entry);
+    let farm = farms.get(parsed.farm);
+    if (farm === undefined) {
+      farm = { name: parsed.farm, connections: 0, packets: 0, bytes: 0, backends: [] };
+      farms.set(parsed.farm, farm);
     }
-    let backend = entry.backends.get(parsed.backend);
+    const key = name.slice(name.indexOf("/") + 1);
+    let backend = backends.get(key);
     if (backend === undefined) {
       backend = { name: parsed.backend, connections: 0, packets: 0, bytes: 0 };
-      entry.backends.set(parsed.backend, backend);
-      entry.farm.backends.push(backend);
+      backends.set(key, backend);
+      farm.backends.push(backend);
     }
     if (parsed.kind === "connections") {
       backend.connections = value.packets;
-      entry.farm.connections += value.packets;
+      farm.connections += value.packets;
     } else {
       backend.packets = value.packets;
       backend.bytes = value.bytes;
-      entry.farm.packets += value.packets;
-      entry.farm.bytes += value.bytes;
+      farm.packets += value.packets;
+      farm.bytes += value.bytes;
     }
   }
-  const out = [...farms.values()].map((e) => e.farm).sort(byName);
+  const out = [...farms.values()].sort(byName);
   for (const farm of out) farm.backends.sort(byName);
   return out;
 }
 
-/** A Prometheus label value: backslash, double quote and line feed escaped. */
-const label = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+/** A Prometheus label value: backslash, double quote and line feed escaped (farm and backend names have none, so most pass as they are). */
+const label = (value: string) => (/[\\"\n]/.test(value) ? value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") : value);
 
 type Measure = "connections" | "packets" | "bytes";
 
@@ -69,14 +72,17 @@ const HELP: Record<Measure, { farm: string; backend: string }> = {
 
 /** Prometheus text lines (with HELP and TYPE) for the counters. */
 export function countersMetrics(farms: readonly FarmCounters[]): string[] {
+  // Each series' labels once, for the three measures.
+  const farmLabels = farms.map((f) => `{farm="${label(f.name)}"}`);
+  const backendLabels = farms.map((f) => f.backends.map((b) => `{farm="${label(f.name)}",backend="${label(b.name)}"}`));
   const lines: string[] = [];
   for (const measure of ["connections", "packets", "bytes"] as const) {
     const farm = `switchyard_farm_${measure}_total`;
     const backend = `switchyard_backend_${measure}_total`;
     lines.push(`# HELP ${farm} ${HELP[measure].farm}`, `# TYPE ${farm} counter`);
-    for (const f of farms) lines.push(`${farm}{farm="${label(f.name)}"} ${f[measure]}`);
+    farms.forEach((f, i) => lines.push(`${farm}${farmLabels[i]} ${f[measure]}`));
     lines.push(`# HELP ${backend} ${HELP[measure].backend}`, `# TYPE ${backend} counter`);
-    for (const f of farms) for (const b of f.backends) lines.push(`${backend}{farm="${label(f.name)}",backend="${label(b.name)}"} ${b[measure]}`);
+    farms.forEach((f, i) => f.backends.forEach((b, j) => lines.push(`${backend}${backendLabels[i]?.[j]} ${b[measure]}`)));
   }
   return lines;
 }

@@ -52,7 +52,7 @@ describe("counters: names back to farms and backends", () => {
     expect(() => parseCounterListing("Error")).toThrow(/not JSON/);
   });
 
-  it("reading 10,000 farms x 4 backends (nft's JSON already in hand) takes well under 100 ms", () => {
+  it("reading 10,000 farms x 4 backends, two counters each (nft's JSON already in hand), takes well under a second", () => {
     const items = [{ metainfo: {} }];
     for (let f = 0; f < 10_000; f++) {
       for (let b = 0; b < 4; b++) {
@@ -63,7 +63,9 @@ describe("counters: names back to farms and backends", () => {
     const started = performance.now();
     const farms = farmCounters(parseCounterListing(json));
     const lines = countersMetrics(farms);
-    expect(performance.now() - started).toBeLessThan(500);
+    // About 0.25 s here for the 80,000 counters (parse, group, Prometheus text); the bound leaves
+    // room for a busy machine and catches anything that grows faster than the counters do.
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(farms).toHaveLength(10_000);
     expect(lines).toHaveLength(3 * (4 + 10_000 + 40_000));
   });
