@@ -27,21 +27,23 @@ describe("Switchyard rulesets", () => {
     expect(switchyardConfig(services).farms).toHaveLength(3);
     const sy = switchyardRuleset(services);
     expect(sy.script).toContain(`tcp . ${MEASURED_VIP} . 80 : goto farm-measured-4`);
-    expect(sy.mapElements).toBe(3);
-    // prerouting, postrouting and two chains per farm (scheduler, farm)
-    expect(sy.chains).toBe(2 + 2 * 3);
+    expect(sy.mapElements).toBe(3 + 3 * 4); // a service element per farm, a traffic element per backend
+    // prerouting, postrouting, traffic and two chains per farm (scheduler, farm)
+    expect(sy.chains).toBe(3 + 2 * 3);
   });
 
-  it("the counter variants of (d): without the counters, or with a per-packet forward chain", () => {
+  it("the counter variants of (d): with connection counters only, or without any counter", () => {
     const sy = switchyardRuleset(planServices(3, BACKENDS));
     expect(sy.script).toContain("counter name c/measured/b1 dnat ip to 198.18.2.11:80");
+    expect(sy.script).toContain("type filter hook forward priority 0");
+    const connections = countersScript(sy.script, "connections");
+    expect(connections).not.toMatch(/traffic|t\/|forward/);
+    expect(connections).toContain("ct mark 0xc0000000 meta l4proto tcp counter name c/measured/b1 dnat ip to 198.18.2.11:80");
+    expect(connections).toContain("\tcounter c/measured/b1 {\n\t}\n");
     const none = countersScript(sy.script, "none");
     expect(none).not.toContain("counter");
     expect(none).toContain("ct mark 0xc0000000 meta l4proto tcp dnat ip to 198.18.2.11:80");
-    const perPacket = countersScript(sy.script, "perpacket");
-    expect(perPacket).toContain("type filter hook forward priority filter");
-    expect(perPacket).toContain("198.18.2.11 . 80 : c/svc0/b1");
-    expect((perPacket.match(/ : c\//g) ?? []).length).toBe(12); // one element per backend of every farm
+    expect(none).toMatch(/^table inet switchyard \{$/m);
   });
 
   it("(b) has nat hooks and a ct rule but no translation", () => {

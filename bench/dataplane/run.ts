@@ -19,10 +19,10 @@ const VARIANTS = ["a", "b", "c", "d"] as const;
 type Variant = (typeof VARIANTS)[number];
 /**
  * DATAPLANE_D_COUNTERS replaces (d) with a variant of Switchyard's own ruleset, to price its
- * counters in pairs with (c): "none" (without its per-backend connection counters), "perpacket"
- * (plus a forward chain counting every packet per backend). c/d is then the paired ratio.
+ * counters in pairs with (c): "connections" (without the forward chain that counts every packet
+ * and byte per backend), "none" (without any per-backend counter). c/d is then the paired ratio.
  */
-const D_COUNTERS = ((v) => (v === "none" || v === "perpacket" ? v : undefined))(process.env.DATAPLANE_D_COUNTERS);
+const D_COUNTERS = ((v) => (v === "none" || v === "connections" ? v : undefined))(process.env.DATAPLANE_D_COUNTERS);
 const TITLE: Record<Variant, string> = {
   a: "(a) plain routing",
   b: "(b) conntrack+NAT hooks",

@@ -72,33 +72,26 @@ export function conntrackOnlyScript(table = CONNTRACK_TABLE): string {
   ].join("\n");
 }
 
+/** The script without the blocks (`\tKIND NAME {` … `\t}`) whose header `drop` matches. */
+function withoutBlocks(script: string, drop: RegExp): string {
+  const out: string[] = [];
+  let skipping = false;
+  for (const line of script.split("\n")) {
+    if (!skipping && drop.test(line)) skipping = true;
+    if (!skipping) out.push(line);
+    else if (line === "\t}") skipping = false;
+  }
+  return out.join("\n");
+}
+
 /**
- * Switchyard's script changed to price its counters (DATAPLANE_D_COUNTERS, see run.ts): "none"
- * takes the named per-backend counters out (the shape before them); "perpacket" adds a forward
- * chain that counts every packet, both directions, in the backend's counter through a map keyed
- * by the backend's address . port (filled to one element per backend of every farm).
+ * Switchyard's script changed to price its counters (DATAPLANE_D_COUNTERS, see run.ts):
+ * "connections" takes the traffic counters out (the forward chain, its maps and the `t/`
+ * counters: the shape with connection counters only); "none" takes every named counter out
+ * (the shape before any).
  */
-export function countersScript(script: string, mode: "perpacket" | "none"): string {
-  if (mode === "none") {
-    return script.replace(/\tcounter \S+ \{\n(\t\tpackets \d+ bytes \d+\n)?\t\}\n/g, "").replace(/ counter name \S+ dnat /g, " dnat ");
-  }
-  const counters: string[] = [];
-  const backends = new Set<string>();
-  for (const m of script.matchAll(/ counter name (\S+) dnat ip to (\S+)$/gm)) {
-    counters.push(m[1] as string);
-    backends.add(m[2] as string);
-  }
-  const elems = [...backends].map((b, i) => `${b.replace(":", " . ")} : ${counters[i] ?? counters[0]}`);
-  // Filler elements (addresses never seen) so the map is as large as the farms' backends make it.
-  for (let i = 0; i < counters.length - backends.size; i++) elems.push(`198.19.${(i >> 8) & 255}.${i & 255} . ${1000 + (i >> 16)} : ${counters[i]}`);
-  const chain = [
-    `\tmap bk4 {\n\t\ttype ipv4_addr . inet_service : counter\n\t\telements = { ${elems.join(", ")} }\n\t}`,
-    "\tchain count {\n\t\ttype filter hook forward priority filter; policy accept;\n" +
-      "\t\tct direction original meta nfproto ipv4 counter name ip daddr . th dport map @bk4\n" +
-      "\t\tct direction reply meta nfproto ipv4 counter name ip saddr . th sport map @bk4\n\t}",
-  ];
-  const lines = script.split("\n");
-  const at = lines.findIndex((l) => l.startsWith("table inet switchyard {"));
-  lines.splice(at + 1, 0, ...chain);
-  return lines.join("\n");
+export function countersScript(script: string, mode: "connections" | "none"): string {
+  const connections = withoutBlocks(script, /^\t(chain traffic|map traffic[46]-\S+|counter t\/\S+) \{$/);
+  if (mode === "connections") return connections;
+  return withoutBlocks(connections, /^\tcounter c\/\S+ \{$/).replace(/ counter name \S+ dnat /g, " dnat ");
 }

@@ -163,6 +163,12 @@ test("7. the other main screens open without errors on this history (screenshots
     // Whatever the page still loads (a node's rendered ruleset) is in the screenshot.
     await expect(main.getByText(/^(Loading|Rendering)/)).toHaveCount(0);
     await expect(main.getByRole("alert").filter({ hasNotText: /^$/ })).toHaveCount(0);
+    if (path === "/traffic") {
+      // Connections that reached both nodes' backends above: their bytes are counted, per backend.
+      await expect(main.getByText(/every packet and byte/)).toBeVisible();
+      await expect(main.getByRole("columnheader", { name: /^Bytes\/s/ })).toBeVisible({ timeout: 15_000 });
+      await expect(main.getByLabel("Charts show")).toHaveValue("bytes");
+    }
     await keepScreenshot(page, shot);
   }
 });

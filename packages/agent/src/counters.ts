@@ -1,50 +1,89 @@
-import { parseCounterName, type CounterValue, type CounterValues, type CountersReport, type FarmCounters } from "@switchyard/core";
+import { parseCounterName, type BackendCounters, type CounterValue, type CounterValues, type CountersReport, type FarmCounters } from "@switchyard/core";
 import type { Logger } from "./log.ts";
 import type { NftDriver } from "./nft/driver.ts";
 import type { CounterDumper } from "./nft/netlink/counters.ts";
 
-// The agent's per-backend counters: core gives every backend of a NAT farm a named counter
-// (`c/FARM/BACKEND`) that its farm chain's rule increments for each connection it sends
-// there. NAT chains see the first packet of each connection only, so a counter's packets are
-// the connections the backend was given (its bytes are those first packets' and are not
-// reported). Named counters are kernel objects of the table: a chain flush and refill (every
-// delta) leaves them alone, and a full replace carries their values over (see Applier).
+// The agent's per-backend counters: core gives every backend of a NAT farm two named counters.
+// `c/FARM/BACKEND` is incremented by the farm chain's rule for each connection it sends
+// there (nat chains see the first packet of each connection only, so its packets are the
+// connections the backend was given); `t/FARM/BACKEND` by the forward chain for every packet
+// of those connections, both ways (its packets and bytes are the backend's traffic). Named
+// counters are kernel objects of the table: a chain flush and refill (every delta) leaves them
+// alone, and a full replace carries their values over (see Applier).
 
 export type { BackendCounters, CountersReport, FarmCounters } from "@switchyard/core";
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** The farms and backends of a table's counters, by name; counters core did not name are left out. */
 export function farmCounters(values: CounterValues): FarmCounters[] {
   const farms = new Map<string, FarmCounters>();
+  // By "FARM/BACKEND": a backend's two counters share their name after the kind's prefix.
+  const backends = new Map<string, BackendCounters>();
   for (const [name, value] of values) {
     const parsed = parseCounterName(name);
     if (parsed === null) continue;
     let farm = farms.get(parsed.farm);
     if (farm === undefined) {
-      farm = { name: parsed.farm, connections: 0, backends: [] };
+      farm = { name: parsed.farm, connections: 0, packets: 0, bytes: 0, backends: [] };
       farms.set(parsed.farm, farm);
     }
-    farm.backends.push({ name: parsed.backend, connections: value.packets });
-    farm.connections += value.packets;
+    const key = name.slice(name.indexOf("/") + 1);
+    let backend = backends.get(key);
+    if (backend === undefined) {
+      backend = { name: parsed.backend, connections: 0, packets: 0, bytes: 0 };
+      backends.set(key, backend);
+      farm.backends.push(backend);
+    }
+    if (parsed.kind === "connections") {
+      backend.connections = value.packets;
+      farm.connections += value.packets;
+    } else {
+      backend.packets = value.packets;
+      backend.bytes = value.bytes;
+      farm.packets += value.packets;
+      farm.bytes += value.bytes;
+    }
   }
-  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const out = [...farms.values()].sort(byName);
   for (const farm of out) farm.backends.sort(byName);
   return out;
 }
 
-/** A Prometheus label value: backslash, double quote and line feed escaped. */
-const label = (value: string) => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+/** A Prometheus label value: backslash, double quote and line feed escaped (farm and backend names have none, so most pass as they are). */
+const label = (value: string) => (/[\\"\n]/.test(value) ? value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") : value);
+
+type Measure = "connections" | "packets" | "bytes";
+
+const HELP: Record<Measure, { farm: string; backend: string }> = {
+  connections: {
+    farm: "New connections the farm balanced to its backends (kernel counters, one per backend).",
+    backend: "New connections balanced to the backend.",
+  },
+  packets: {
+    farm: "Packets of the farm's balanced connections, both directions (kernel counters, one per backend).",
+    backend: "Packets of the connections balanced to the backend, both directions.",
+  },
+  bytes: {
+    farm: "Bytes (IP length) of the farm's balanced connections, both directions.",
+    backend: "Bytes (IP length) of the connections balanced to the backend, both directions.",
+  },
+};
 
 /** Prometheus text lines (with HELP and TYPE) for the counters. */
 export function countersMetrics(farms: readonly FarmCounters[]): string[] {
-  const lines = [
-    "# HELP switchyard_farm_connections_total New connections the farm balanced to its backends (kernel counters, one per backend).",
-    "# TYPE switchyard_farm_connections_total counter",
-    ...farms.map((f) => `switchyard_farm_connections_total{farm="${label(f.name)}"} ${f.connections}`),
-    "# HELP switchyard_backend_connections_total New connections balanced to the backend.",
-    "# TYPE switchyard_backend_connections_total counter",
-  ];
-  for (const f of farms) for (const b of f.backends) lines.push(`switchyard_backend_connections_total{farm="${label(f.name)}",backend="${label(b.name)}"} ${b.connections}`);
+  // Each series' labels once, for the three measures.
+  const farmLabels = farms.map((f) => `{farm="${label(f.name)}"}`);
+  const backendLabels = farms.map((f) => f.backends.map((b) => `{farm="${label(f.name)}",backend="${label(b.name)}"}`));
+  const lines: string[] = [];
+  for (const measure of ["connections", "packets", "bytes"] as const) {
+    const farm = `switchyard_farm_${measure}_total`;
+    const backend = `switchyard_backend_${measure}_total`;
+    lines.push(`# HELP ${farm} ${HELP[measure].farm}`, `# TYPE ${farm} counter`);
+    farms.forEach((f, i) => lines.push(`${farm}${farmLabels[i]} ${f[measure]}`));
+    lines.push(`# HELP ${backend} ${HELP[measure].backend}`, `# TYPE ${backend} counter`);
+    farms.forEach((f, i) => f.backends.forEach((b, j) => lines.push(`${backend}${backendLabels[i]?.[j]} ${b[measure]}`)));
+  }
   return lines;
 }
 

@@ -89,9 +89,11 @@ describe("StandaloneFarms", () => {
     expect(nft.calls[0]?.input).toBe(
       [
         "add counter inet switchyard c/web/b2",
-        // A backend added: its dnat rule in the farm chain, and the scheduler chain draws over both.
+        "add counter inet switchyard t/web/b2",
+        // A backend added: its dnat rule in the farm chain, its traffic element, and the scheduler chain draws over both.
         "flush chain inet switchyard sched-web-4",
         "flush chain inet switchyard farm-web-4",
+        "add element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.12 . 80 : t/web/b2 }",
         "add rule inet switchyard sched-web-4 ct mark set numgen random mod 4 offset 0x80000000",
         "add rule inet switchyard sched-web-4 ct mark 0x80000000-0x80000002 ct mark set numgen random mod 1 offset 0xc0000000",
         "add rule inet switchyard sched-web-4 ct mark 0x80000003 ct mark set numgen random mod 1 offset 0xc0000001",
@@ -152,8 +154,26 @@ describe("StandaloneFarms", () => {
     const outcome = await service.merge({ farms: [{ name: "web", "virtual-ports": "81" }] });
     expect(outcome).toEqual({ ok: false, status: 500, message: expect.stringMatching(/cannot save the state .*ENOSPC.*rolled back/) });
     const [change, rollback] = nft.calls.slice(-2).map((c) => c.input);
-    expect(change).toBe("delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }\nadd element inet switchyard svc4-ports { tcp . 198.18.1.100 . 81 : goto farm-web-4 }\n");
-    expect(rollback).toBe("delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 81 }\nadd element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 : goto farm-web-4 }\n");
+    const t80 = "198.18.1.100 . tcp . 80 . 198.18.2.11 . 80";
+    const t81 = "198.18.1.100 . tcp . 81 . 198.18.2.11 . 81";
+    expect(change).toBe(
+      [
+        "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }",
+        `delete element inet switchyard traffic4-ports { ${t80} }`,
+        "add element inet switchyard svc4-ports { tcp . 198.18.1.100 . 81 : goto farm-web-4 }",
+        `add element inet switchyard traffic4-ports { ${t81} : t/web/b1 }`,
+        "",
+      ].join("\n"),
+    );
+    expect(rollback).toBe(
+      [
+        "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 81 }",
+        `delete element inet switchyard traffic4-ports { ${t81} }`,
+        "add element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 : goto farm-web-4 }",
+        `add element inet switchyard traffic4-ports { ${t80} : t/web/b1 }`,
+        "",
+      ].join("\n"),
+    );
     expect(service.list().farms[0]?.["virtual-ports"]).toBe("80");
   });
 

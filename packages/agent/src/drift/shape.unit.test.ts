@@ -13,6 +13,15 @@ const LISTING = `table inet switchyard {
 \tcounter c/web/b3 {
 \t}
 
+\tcounter t/web/b1 {
+\t}
+
+\tcounter t/web/b2 {
+\t}
+
+\tcounter t/web/b3 {
+\t}
+
 \tcounter c/dns/d1 {
 \t}
 
@@ -23,6 +32,18 @@ const LISTING = `table inet switchyard {
 \t}
 
 \tcounter c/dns/d4 {
+\t}
+
+\tcounter t/dns/d1 {
+\t}
+
+\tcounter t/dns/d2 {
+\t}
+
+\tcounter t/dns/d3 {
+\t}
+
+\tcounter t/dns/d4 {
 \t}
 
 \tmap svc4-ports {
@@ -62,6 +83,49 @@ const LISTING = `table inet switchyard {
 \t\ttype ipv6_addr : verdict
 \t}
 
+\tmap traffic4-ports {
+\t\ttype ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : counter
+\t\telements = { 198.18.1.100 . udp . 53 . 198.18.2.11 . 53 : "t/dns/d1",
+\t\t\t     198.18.1.100 . udp . 53 . 198.18.2.12 . 53 : "t/dns/d2",
+\t\t\t     198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080 : "t/web/b1",
+\t\t\t     198.18.1.100 . tcp . 80 . 198.18.2.12 . 8080 : "t/web/b2",
+\t\t\t     198.18.1.100 . tcp . 80 . 198.18.2.13 . 8080 : "t/web/b3" }
+\t}
+
+\tmap traffic4-ranges {
+\t\ttype ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : counter
+\t\tflags interval
+\t}
+
+\tmap traffic4-proto {
+\t\ttype ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : counter
+\t\tflags interval
+\t}
+
+\tmap traffic4-addr {
+\t\ttype ipv4_addr . ipv4_addr : counter
+\t}
+
+\tmap traffic6-ports {
+\t\ttype ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service : counter
+\t\telements = { 2001:db8:1::100 . udp . 53 . 2001:db8:2::11 . 53 : "t/dns/d3",
+\t\t\t     2001:db8:1::100 . udp . 53 . 2001:db8:2::12 . 53 : "t/dns/d4" }
+\t}
+
+\tmap traffic6-ranges {
+\t\ttype ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service : counter
+\t\tflags interval
+\t}
+
+\tmap traffic6-proto {
+\t\ttype ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service : counter
+\t\tflags interval
+\t}
+
+\tmap traffic6-addr {
+\t\ttype ipv6_addr . ipv6_addr : counter
+\t}
+
 \tchain prerouting {
 \t\ttype nat hook prerouting priority dstnat; policy accept;
 \t\tmeta l4proto . ip daddr . th dport vmap @svc4-ports
@@ -77,6 +141,31 @@ const LISTING = `table inet switchyard {
 \tchain postrouting {
 \t\ttype nat hook postrouting priority srcnat; policy accept;
 \t\tct mark 0x80000000/1 masquerade
+\t}
+
+\tchain traffic {
+\t\ttype filter hook forward priority filter; policy accept;
+\t\tct status ! dnat accept
+\t\tmeta l4proto tcp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-ports accept
+\t\tmeta l4proto udp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-ports accept
+\t\tmeta l4proto sctp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-ports accept
+\t\tmeta l4proto tcp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-ranges accept
+\t\tmeta l4proto udp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-ranges accept
+\t\tmeta l4proto sctp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-ranges accept
+\t\tmeta l4proto tcp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-proto accept
+\t\tmeta l4proto udp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-proto accept
+\t\tmeta l4proto sctp counter name ct original ip daddr . ct protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src map @traffic4-proto accept
+\t\tcounter name ct original ip daddr . ct reply ip saddr map @traffic4-addr accept
+\t\tmeta l4proto tcp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-ports accept
+\t\tmeta l4proto udp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-ports accept
+\t\tmeta l4proto sctp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-ports accept
+\t\tmeta l4proto tcp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-ranges accept
+\t\tmeta l4proto udp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-ranges accept
+\t\tmeta l4proto sctp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-ranges accept
+\t\tmeta l4proto tcp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-proto accept
+\t\tmeta l4proto udp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-proto accept
+\t\tmeta l4proto sctp counter name ct original ip6 daddr . ct protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src map @traffic6-proto accept
+\t\tcounter name ct original ip6 daddr . ct reply ip6 saddr map @traffic6-addr accept
 \t}
 
 \tchain sched-web-4 {

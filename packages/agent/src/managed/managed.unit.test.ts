@@ -310,6 +310,8 @@ describe("managed API over HTTP", () => {
         { counter: { family: "inet", name: "c/web/b2", table: "switchyard", handle: 3, packets: 5, bytes: 300 } },
         { counter: { family: "inet", name: "c/web/b1", table: "switchyard", handle: 2, packets: 7, bytes: 420 } },
         { counter: { family: "inet", name: "c/dns/x", table: "switchyard", handle: 4, packets: 0, bytes: 0 } },
+        { counter: { family: "inet", name: "t/web/b1", table: "switchyard", handle: 6, packets: 70, bytes: 42_000 } },
+        { counter: { family: "inet", name: "t/web/b2", table: "switchyard", handle: 7, packets: 50, bytes: 30_000 } },
         { counter: { family: "inet", name: "someone-elses", table: "switchyard", handle: 5, packets: 9, bytes: 9 } },
       ],
     });
@@ -324,8 +326,17 @@ describe("managed API over HTTP", () => {
       readAt: "1970-01-01T00:00:00.000Z",
       readMs: expect.any(Number),
       farms: [
-        { name: "dns", connections: 0, backends: [{ name: "x", connections: 0 }] },
-        { name: "web", connections: 12, backends: [{ name: "b1", connections: 7 }, { name: "b2", connections: 5 }] },
+        { name: "dns", connections: 0, packets: 0, bytes: 0, backends: [{ name: "x", connections: 0, packets: 0, bytes: 0 }] },
+        {
+          name: "web",
+          connections: 12,
+          packets: 120,
+          bytes: 72_000,
+          backends: [
+            { name: "b1", connections: 7, packets: 70, bytes: 42_000 },
+            { name: "b2", connections: 5, packets: 50, bytes: 30_000 },
+          ],
+        },
       ],
     });
     const metrics = (await call("GET", "/metrics", auth)).text;
@@ -333,6 +344,10 @@ describe("managed API over HTTP", () => {
     expect(metrics).toContain('switchyard_backend_connections_total{farm="web",backend="b1"} 7\n');
     expect(metrics).toContain('switchyard_backend_connections_total{farm="dns",backend="x"} 0\n');
     expect(metrics).toContain("# TYPE switchyard_backend_connections_total counter\n");
+    expect(metrics).toContain('switchyard_farm_packets_total{farm="web"} 120\n');
+    expect(metrics).toContain('switchyard_backend_packets_total{farm="web",backend="b1"} 70\n');
+    expect(metrics).toContain('switchyard_farm_bytes_total{farm="web"} 72000\n');
+    expect(metrics).toContain('switchyard_backend_bytes_total{farm="web",backend="b2"} 30000\n');
     expect(metrics).not.toContain("someone-elses");
     expect((await call("GET", "/v1/counters", {})).status).toBe(401);
     expect((await call("POST", "/v1/counters", auth)).status).toBe(405);

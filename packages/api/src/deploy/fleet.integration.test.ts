@@ -132,11 +132,25 @@ describe("a fleet of two nodes behind the control plane", () => {
   it("the dashboard's fleet reads: each kernel's counters, summed; drift made by hand found and repaired; every agent's live status", async () => {
     // The first test sent 20 connections through each node, 10 to each backend.
     const counters = await api().nodes.counters();
+    // Packets and bytes too, both ways: each connection's handshake, request, answer and close (some bytes each way).
+    const counted = { packets: expect.any(Number), bytes: expect.any(Number) };
+    const onNode = { name: "web", connections: 20, ...counted, backends: [{ name: "b1", connections: 10, ...counted }, { name: "b2", connections: 10, ...counted }] };
     expect(counters.nodes.map((n) => (n.ok ? [n.name, n.value.farms] : [n.name, n.error]))).toEqual([
-      ["lb1", [{ name: "web", connections: 20, backends: [{ name: "b1", connections: 10 }, { name: "b2", connections: 10 }] }]],
-      ["lb2", [{ name: "web", connections: 20, backends: [{ name: "b1", connections: 10 }, { name: "b2", connections: 10 }] }]],
+      ["lb1", [onNode]],
+      ["lb2", [onNode]],
     ]);
-    expect(counters.farms).toEqual([{ name: "web", connections: 40, backends: [{ name: "b1", connections: 20 }, { name: "b2", connections: 20 }] }]);
+    expect(counters.farms).toEqual([{ name: "web", connections: 40, ...counted, backends: [{ name: "b1", connections: 20, ...counted }, { name: "b2", connections: 20, ...counted }] }]);
+    for (const node of counters.nodes) {
+      if (!node.ok) continue;
+      for (const b of node.value.farms[0]?.backends ?? []) {
+        // At least a SYN, a SYN-ACK, an ACK and a FIN each way for every one of its 10 connections.
+        expect(b.packets, `${node.name}/${b.name}`).toBeGreaterThanOrEqual(10 * 6);
+        expect(b.bytes, `${node.name}/${b.name}`).toBeGreaterThanOrEqual(b.packets * 40);
+      }
+    }
+    const sum = (pick: (b: { packets: number; bytes: number }) => number) => counters.nodes.reduce((n, node) => n + (node.ok ? (node.value.farms[0]?.backends ?? []).reduce((m, b) => m + pick(b), 0) : 0), 0);
+    expect(counters.farms[0]?.packets).toBe(sum((b) => b.packets));
+    expect(counters.farms[0]?.bytes).toBe(sum((b) => b.bytes));
 
     expect(await api().nodes.checkDrift({ name: "lb1" })).toMatchObject({ drifted: false });
     const lab = labs[0] as Lab;

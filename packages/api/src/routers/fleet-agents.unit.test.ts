@@ -95,11 +95,23 @@ describe("agents that answer but cannot serve", () => {
 });
 
 describe("nodes.counters", () => {
-  it("new connections per node and summed over the nodes that answered; a node that did not answer is reported, not thrown", async () => {
-    agents[0]?.kernel.counters.set("c/web/b1", 5).set("c/web/b2", 3);
-    agents[1]?.kernel.counters.set("c/web/b1", 2).set("c/web/b2", 0);
+  it("new connections, packets and bytes per node and summed over the nodes that answered; a node that did not answer is reported, not thrown", async () => {
+    // The scripted kernel gives each counter 60 bytes a packet.
+    agents[0]?.kernel.counters.set("c/web/b1", 5).set("c/web/b2", 3).set("t/web/b1", 50).set("t/web/b2", 30);
+    agents[1]?.kernel.counters.set("c/web/b1", 2).set("c/web/b2", 0).set("t/web/b1", 20).set("t/web/b2", 0);
     const counters = await as("viewer").nodes.counters();
-    expect(counters.farms).toEqual([{ name: "web", connections: 10, backends: [{ name: "b1", connections: 7 }, { name: "b2", connections: 3 }] }]);
+    expect(counters.farms).toEqual([
+      {
+        name: "web",
+        connections: 10,
+        packets: 100,
+        bytes: 6000,
+        backends: [
+          { name: "b1", connections: 7, packets: 70, bytes: 4200 },
+          { name: "b2", connections: 3, packets: 30, bytes: 1800 },
+        ],
+      },
+    ]);
     expect(counters.nodes.map((n) => (n.ok ? [n.name, n.value.farms[0]?.connections] : [n.name, n.error]))).toEqual([
       ["lb1", 8],
       ["lb2", 2],

@@ -199,13 +199,14 @@ export const nodesRouter = router({
     }),
 
   /**
-   * New connections per farm and backend, from every node's kernel counters (GET /v1/counters,
-   * at most 2 s each, all at once), per node and summed over the nodes that answered. The
-   * counters sit in the NAT chains, which see the first packet of a connection only: they count
-   * connections balanced since the counter was created, not packets or bytes of the traffic.
+   * New connections, packets and bytes per farm and backend, from every node's kernel counters
+   * (GET /v1/counters, at most 2 s each, all at once), per node and summed over the nodes that
+   * answered. Connections are counted by the NAT chains (a connection's first packet); packets
+   * and bytes, both directions, by the agent's forward chain, per real backend. All since the
+   * counter was created (dsr farms have none: their replies never pass the balancer).
    */
   counters: viewerProcedure
-    .meta({ openapi: { method: "GET", path: "/nodes/counters", tags: ["nodes"], summary: "New connections per farm and backend, per node and summed" } })
+    .meta({ openapi: { method: "GET", path: "/nodes/counters", tags: ["nodes"], summary: "New connections, packets and bytes per farm and backend, per node and summed" } })
     .input(z.void())
     .output(z.object({ at: z.string(), nodes: z.array(perNode(CountersReportSchema)), farms: z.array(FarmCountersSchema) }))
     .query(async ({ ctx }) => {

@@ -4,10 +4,11 @@ import type { Backend, Config, Farm } from "../model/farm.ts";
 import { ConfigError, type ConfigIssue } from "../model/issues.ts";
 import { parsePorts } from "../model/ports.ts";
 import { activeBackends, slotMap } from "../scheduler/slots.ts";
-import { backendCounterName } from "./counters.ts";
+import { backendCounterName, backendTrafficCounterName } from "./counters.ts";
 import type { Facts } from "./facts.ts";
 import { NO_FACTS } from "./facts.ts";
 import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
+import { EVERY_PORT, TrafficMaps, trafficChain, trafficElements, type ServicePlace } from "./traffic.ts";
 
 export const DEFAULT_TABLE = "switchyard";
 
@@ -220,6 +221,9 @@ interface ServiceParts {
   kinds: string;
   /** Where the service goes in its family's maps: one element per port or range, or one for all. */
   elements: readonly Element[];
+  /** A NAT service's elements of its family's traffic maps (see traffic.ts), a letter each as `kinds`; none in dsr mode. */
+  trafficKinds: string;
+  traffic: readonly Element[];
   /** The farm's next service (a dual farm's IPv6 address), or null. */
   next: ServiceParts | null;
   /** On a NAT farm's first service: the farm's named counters (see farmCounters), made on first use. */
@@ -256,32 +260,40 @@ function serviceParts(service: Service, next: ServiceParts | null): ServiceParts
   const verdict = flat(`goto ${chainName}`);
   let kinds = "";
   const elements: Element[] = [];
-  const add = (kind: keyof typeof KIND, key: string) => {
+  const places: ServicePlace[] = [];
+  const add = (kind: keyof typeof KIND, key: string, ports: string | null) => {
     kinds += kind;
     elements.push(Object.freeze([flat(key), verdict]) as Element);
+    places.push({ kind: kind as ServicePlace["kind"], ports });
   };
-  if (farm.protocol === "all") add("a", vip);
+  if (farm.protocol === "all") add("a", vip, null);
   else {
     const parsed = parsePorts(farm["virtual-ports"]);
     const ranges = parsed.ok ? parsed.ranges : [];
-    if (ranges.length === 0) add("x", `${farm.protocol} . ${vip}`);
+    if (ranges.length === 0) add("x", `${farm.protocol} . ${vip}`, EVERY_PORT);
     for (const r of ranges) {
-      if (r.from === r.to) add("p", `${farm.protocol} . ${vip} . ${r.from}`);
-      else add("r", `${farm.protocol} . ${vip} . ${r.from}-${r.to}`);
+      if (r.from === r.to) add("p", `${farm.protocol} . ${vip} . ${r.from}`, String(r.from));
+      else add("r", `${farm.protocol} . ${vip} . ${r.from}-${r.to}`, `${r.from}-${r.to}`);
     }
   }
-  const chains = farm.mode === "dsr" ? [] : Object.freeze(serviceNatChains(service, chainName));
-  return { ip, chainName, chains, kinds, elements: Object.freeze(exact(elements)), next, counters: null };
+  if (farm.mode === "dsr") return { ip, chainName, chains: [], kinds, elements: Object.freeze(exact(elements)), trafficKinds: "", traffic: [], next, counters: null };
+  const chains = Object.freeze(serviceNatChains(service, chainName));
+  const traffic = trafficElements(farm.name, farm.protocol, vip, places, service.backends);
+  return { ip, chainName, chains, kinds, elements: Object.freeze(exact(elements)), trafficKinds: traffic.kinds, traffic: Object.freeze(traffic.elements), next, counters: null };
 }
 
 /**
- * The named counters of a NAT farm: one per backend, whatever its state, so that a backend
- * that goes down and comes back keeps its count. Memoized per farm object, as its chains (a
- * build of 10,000 farms then reuses 40,000 names, and the planner compares them by identity).
+ * The named counters of a NAT farm: two per backend (its connections, then its traffic; see
+ * counters.ts), whatever its state, so that a backend that goes down and comes back keeps its
+ * counts. Memoized per farm object, as its chains (a build of 10,000 farms then reuses 80,000
+ * names, and the planner compares them by identity).
  */
 export function farmCounters(farm: Farm): readonly string[] {
   const parts = partsOf(farm);
-  parts.counters ??= Object.freeze(farm.backends.map((b) => flat(backendCounterName(farm.name, b.name))));
+  parts.counters ??= Object.freeze([
+    ...farm.backends.map((b) => flat(backendCounterName(farm.name, b.name))),
+    ...farm.backends.map((b) => flat(backendTrafficCounterName(farm.name, b.name))),
+  ]);
   return parts.counters;
 }
 
@@ -323,8 +335,9 @@ class ServiceMaps {
 /**
  * Model -> IR. NAT farms (snat, dnat) live in one `inet` table: nat hooks see only the first
  * packet of a connection, so the lookups and the backend draw cost nothing per packet after
- * it; conntrack keeps each connection on its backend. dsr farms live in a `netdev` table with
- * an ingress chain per receiving interface.
+ * it; conntrack keeps each connection on its backend. The same table's forward chain counts
+ * every packet of those connections per backend (one lookup a packet, see traffic.ts). dsr
+ * farms live in a `netdev` table with an ingress chain per receiving interface.
  */
 export function buildRuleset(config: Config, options: BuildOptions = {}): IrRuleset {
   const table = options.table ?? DEFAULT_TABLE;
@@ -334,6 +347,8 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
 
   const nat4 = new ServiceMaps(4, "");
   const nat6 = new ServiceMaps(6, "");
+  const traffic4 = new TrafficMaps(4);
+  const traffic6 = new TrafficMaps(6);
   const natChains: IrChain[] = [];
   const counters: string[] = [];
   const dsrByIface = new Map<string, { v4: ServiceMaps; v6: ServiceMaps; chains: IrChain[] }>();
@@ -355,6 +370,7 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
       for (const counter of farmCounters(farm)) counters.push(counter);
       for (let parts: ServiceParts | null = partsOf(farm); parts !== null; parts = parts.next) {
         (parts.ip === 4 ? nat4 : nat6).add(parts);
+        (parts.ip === 4 ? traffic4 : traffic6).add(parts.trafficKinds, parts.traffic);
         for (const chain of parts.chains) natChains.push(chain);
       }
     }
@@ -366,7 +382,7 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
     {
       family: "inet",
       name: table,
-      maps: [...nat4.all, ...nat6.all],
+      maps: [...nat4.all, ...nat6.all, ...traffic4.all, ...traffic6.all],
       chains: [
         {
           name: "prerouting",
@@ -378,6 +394,7 @@ export function buildRuleset(config: Config, options: BuildOptions = {}): IrRule
           hook: { type: "nat", hook: "postrouting", priority: NAT_PRIORITY.srcnat },
           rules: [`ct mark and ${hex(SNAT_FLAG)} == ${hex(SNAT_FLAG)} masquerade`],
         },
+        trafficChain(traffic4, traffic6),
         ...natChains,
       ],
       ...(counters.length > 0 ? { counters: exact(counters) } : {}),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../nftlb/codec.ts";
 import { ConfigError } from "../model/issues.ts";
-import { backendCounterName, parseCounterName } from "./counters.ts";
+import { backendCounterName, backendTrafficCounterName, parseCounterName } from "./counters.ts";
 import fc from "fast-check";
 import { MAX_BACKENDS, MAX_WEIGHT } from "../model/farm.ts";
 import { activeBackends, slotMap } from "../scheduler/slots.ts";
@@ -41,7 +41,8 @@ function map(ir: IrRuleset, name: string, family: TableFamily = "inet"): IrMap {
 }
 
 const chainNames = (ir: IrRuleset, family: TableFamily = "inet") => table(ir, family).chains.map((c) => c.name);
-const allElements = (ir: IrRuleset) => ir.tables.flatMap((t) => t.maps.flatMap((m) => m.elements));
+/** The service maps' elements (the traffic maps' are counters: see "traffic counters"). */
+const allElements = (ir: IrRuleset) => ir.tables.flatMap((t) => t.maps.filter((m) => m.value !== "counter").flatMap((m) => m.elements));
 
 function thrown(fn: () => unknown): ConfigError {
   try {
@@ -116,15 +117,25 @@ describe("tables and hooks", () => {
 
   it("declares the service maps with their key types, the range map as interval", () => {
     const ir = build([]);
-    expect(table(ir, "inet").maps.map((m) => [m.name, m.key, m.interval])).toEqual([
-      ["svc4-ports", "inet_proto . ipv4_addr . inet_service", false],
-      ["svc4-ranges", "inet_proto . ipv4_addr . inet_service", true],
-      ["svc4-proto", "inet_proto . ipv4_addr", false],
-      ["svc4-addr", "ipv4_addr", false],
-      ["svc6-ports", "inet_proto . ipv6_addr . inet_service", false],
-      ["svc6-ranges", "inet_proto . ipv6_addr . inet_service", true],
-      ["svc6-proto", "inet_proto . ipv6_addr", false],
-      ["svc6-addr", "ipv6_addr", false],
+    const t4 = "ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service";
+    const t6 = "ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service";
+    expect(table(ir, "inet").maps.map((m) => [m.name, m.key, m.interval, m.value])).toEqual([
+      ["svc4-ports", "inet_proto . ipv4_addr . inet_service", false, undefined],
+      ["svc4-ranges", "inet_proto . ipv4_addr . inet_service", true, undefined],
+      ["svc4-proto", "inet_proto . ipv4_addr", false, undefined],
+      ["svc4-addr", "ipv4_addr", false, undefined],
+      ["svc6-ports", "inet_proto . ipv6_addr . inet_service", false, undefined],
+      ["svc6-ranges", "inet_proto . ipv6_addr . inet_service", true, undefined],
+      ["svc6-proto", "inet_proto . ipv6_addr", false, undefined],
+      ["svc6-addr", "ipv6_addr", false, undefined],
+      ["traffic4-ports", t4, false, "counter"],
+      ["traffic4-ranges", t4, true, "counter"],
+      ["traffic4-proto", t4, true, "counter"],
+      ["traffic4-addr", "ipv4_addr . ipv4_addr", false, "counter"],
+      ["traffic6-ports", t6, false, "counter"],
+      ["traffic6-ranges", t6, true, "counter"],
+      ["traffic6-proto", t6, true, "counter"],
+      ["traffic6-addr", "ipv6_addr . ipv6_addr", false, "counter"],
     ]);
     expect(allElements(ir)).toEqual([]);
   });
@@ -168,18 +179,92 @@ describe("service map elements", () => {
     for (const state of ["down", "off"]) {
       const ir = build([farm({ state, backends: two }), farm({ name: "api", "virtual-ports": "443", backends: two })]);
       expect(allElements(ir), state).toEqual([[`tcp . ${VIP} . 443`, "goto farm-api-4"]]);
-      expect(chainNames(ir), state).toEqual(["prerouting", "postrouting", "sched-api-4", "farm-api-4"]);
+      expect(chainNames(ir), state).toEqual(["prerouting", "postrouting", "traffic", "sched-api-4", "farm-api-4"]);
     }
   });
 });
 
+describe("traffic counters", () => {
+  const elementsOf = (ir: IrRuleset, name: string) => map(ir, name).elements;
+
+  it("a forward chain counts balanced connections only, in the service maps' order, family by family", () => {
+    const traffic = chain(build([]), "traffic");
+    expect(traffic.hook).toEqual({ type: "filter", hook: "forward", priority: 0 });
+    const key4 = "ct original ip daddr . ct original protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src";
+    const key6 = "ct original ip6 daddr . ct original protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src";
+    const lookups = (key: string, ip: 4 | 6) => [
+      ...["ports", "ranges", "proto"].flatMap((m) => ["tcp", "udp", "sctp"].map((p) => `meta l4proto ${p} counter name ${key} map @traffic${ip}-${m} accept`)),
+      `counter name ct original ip${ip === 4 ? "" : "6"} daddr . ct reply ip${ip === 4 ? "" : "6"} saddr map @traffic${ip}-addr accept`,
+    ];
+    expect(traffic.rules).toEqual(["ct status and dnat == 0 accept", ...lookups(key4, 4), ...lookups(key6, 6)]);
+  });
+
+  it("keys each backend by the virtual address, protocol and port and the real backend, whatever its state", () => {
+    const ir = build([farm({ "virtual-ports": "80,8000-8100", backends: [bk("b1", "198.18.2.11", { port: "8080" }), bk("b2", "198.18.2.12", { state: "down" })] })]);
+    expect(elementsOf(ir, "traffic4-ports")).toEqual([
+      [`${VIP} . tcp . 80 . 198.18.2.11 . 8080`, "t/web/b1"],
+      [`${VIP} . tcp . 80 . 198.18.2.12 . 80`, "t/web/b2"],
+    ]);
+    expect(elementsOf(ir, "traffic4-ranges")).toEqual([
+      [`${VIP} . tcp . 8000-8100 . 198.18.2.11 . 8080`, "t/web/b1"],
+      [`${VIP} . tcp . 8000-8100 . 198.18.2.12 . 8000-8100`, "t/web/b2"],
+    ]);
+  });
+
+  it("every port goes to the proto map as 0-65535, every protocol to the address map without ports", () => {
+    const ir = build([
+      farm({ "virtual-ports": "", protocol: "udp", backends: [bk("b1", "198.18.2.11"), bk("b2", "198.18.2.12", { port: "53" })] }),
+      farm({ name: "all", "virtual-addr": "198.18.1.101", "virtual-ports": "", protocol: "all", backends: [bk("b1", "198.18.2.11")] }),
+    ]);
+    expect(elementsOf(ir, "traffic4-proto")).toEqual([
+      [`${VIP} . udp . 0-65535 . 198.18.2.11 . 0-65535`, "t/web/b1"],
+      [`${VIP} . udp . 0-65535 . 198.18.2.12 . 53`, "t/web/b2"],
+    ]);
+    expect(elementsOf(ir, "traffic4-addr")).toEqual([["198.18.1.101 . 198.18.2.11", "t/all/b1"]]);
+  });
+
+  it("a dual farm's backends go to their family's map; dsr and down farms have none", () => {
+    const ir = build([
+      farm({ family: "dual", "virtual-addr6": "2001:db8:1::100", backends: [bk("b4", "198.18.2.11"), bk("b6", "2001:db8:2::11", { port: "8080" })] }),
+      farm({ name: "off", "virtual-ports": "81", state: "down", backends: [bk("b1", "198.18.2.11")] }),
+    ]);
+    expect(elementsOf(ir, "traffic4-ports")).toEqual([[`${VIP} . tcp . 80 . 198.18.2.11 . 80`, "t/web/b4"]]);
+    expect(elementsOf(ir, "traffic6-ports")).toEqual([["2001:db8:1::100 . tcp . 80 . 2001:db8:2::11 . 8080", "t/web/b6"]]);
+  });
+
+  it("backends of one farm at one address whose ports overlap share the first one's element (one reply tuple)", () => {
+    const ir = build([
+      farm({
+        "virtual-ports": "80,8000-8100",
+        backends: [bk("b1", "198.18.2.11"), bk("b2", "198.18.2.11", { port: "8050" }), bk("b3", "198.18.2.11", { port: "80" }), bk("b4", "198.18.2.11", { port: "9000" })],
+      }),
+    ]);
+    expect(elementsOf(ir, "traffic4-ports")).toEqual([
+      [`${VIP} . tcp . 80 . 198.18.2.11 . 80`, "t/web/b1"],
+      [`${VIP} . tcp . 80 . 198.18.2.11 . 8050`, "t/web/b2"],
+      [`${VIP} . tcp . 80 . 198.18.2.11 . 9000`, "t/web/b4"],
+    ]);
+    expect(elementsOf(ir, "traffic4-ranges")).toEqual([
+      [`${VIP} . tcp . 8000-8100 . 198.18.2.11 . 8000-8100`, "t/web/b1"],
+      [`${VIP} . tcp . 8000-8100 . 198.18.2.11 . 80`, "t/web/b3"],
+      [`${VIP} . tcp . 8000-8100 . 198.18.2.11 . 9000`, "t/web/b4"],
+    ]);
+  });
+
+  it("a backend's state or weight changes no element, and the same farm object gives the same elements", () => {
+    const before = build([farm({ backends: two })]);
+    const after = build([farm({ backends: [two[0] as Raw, { ...(two[1] as Raw), state: "down", weight: 5 }] })]);
+    for (const name of ["traffic4-ports", "traffic4-ranges"]) expect(elementsOf(after, name)).toEqual(elementsOf(before, name));
+  });
+});
+
 describe("named counters", () => {
-  it("one per backend of each NAT farm, whatever the backend's state, named c/FARM/BACKEND", () => {
+  it("two per backend of each NAT farm, whatever the backend's state, named c/FARM/BACKEND and t/FARM/BACKEND", () => {
     const ir = build([
       farm({ backends: [bk("b1", "198.18.2.11"), bk("b2", "198.18.2.12", { state: "down" })] }),
       farm({ name: "dns", "virtual-ports": "53", protocol: "udp", backends: [bk("x-1.y", "198.18.2.21")] }),
     ]);
-    expect(ir.tables[0]?.counters).toEqual(["c/web/b1", "c/web/b2", "c/dns/x-1.y"]);
+    expect(ir.tables[0]?.counters).toEqual(["c/web/b1", "c/web/b2", "t/web/b1", "t/web/b2", "c/dns/x-1.y", "t/dns/x-1.y"]);
     expect(chain(ir, "farm-dns-4").rules).toEqual(["jump sched-dns-4", "ct mark 0xc0000000 counter name c/dns/x-1.y dnat ip to 198.18.2.21", "drop"]);
   });
 
@@ -188,9 +273,10 @@ describe("named counters", () => {
     expect(build([farm({ backends: [] })]).tables[0]).not.toHaveProperty("counters");
   });
 
-  it("the farm and backend come back out of the name", () => {
-    expect(parseCounterName(backendCounterName("web.v2-a", "b_1.x-y"))).toEqual({ farm: "web.v2-a", backend: "b_1.x-y" });
-    for (const other of ["c/web", "c/web/b/x", "d/web/b", "c//b", "c/web/", "farm-web-4", "c/we b/x"]) expect(parseCounterName(other), other).toBeNull();
+  it("the kind, farm and backend come back out of the name", () => {
+    expect(parseCounterName(backendCounterName("web.v2-a", "b_1.x-y"))).toEqual({ kind: "connections", farm: "web.v2-a", backend: "b_1.x-y" });
+    expect(parseCounterName(backendTrafficCounterName("web.v2-a", "b_1.x-y"))).toEqual({ kind: "traffic", farm: "web.v2-a", backend: "b_1.x-y" });
+    for (const other of ["c/web", "c/web/b/x", "d/web/b", "c//b", "c/web/", "farm-web-4", "c/we b/x", "t/web", "T/web/b"]) expect(parseCounterName(other), other).toBeNull();
   });
 });
 
@@ -200,7 +286,7 @@ describe("farm chains (NAT)", () => {
 
   it("snat: the scheduler chain draws a backend id, flagged; the farm chain jumps to it, then dnats by id", () => {
     const ir = build([farm({ backends: two })]);
-    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "sched-web-4", "farm-web-4"]);
+    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "traffic", "sched-web-4", "farm-web-4"]);
     expect(sched(ir)).toEqual(["ct mark set numgen inc mod 2 offset 0xc0000000"]);
     expect(farmChain(ir)).toEqual([
       "jump sched-web-4",
@@ -373,7 +459,7 @@ describe("farm chains (NAT)", () => {
         backends: [bk("a", "198.18.2.11"), bk("a6", "2001:db8:2::11"), bk("b", "198.18.2.12"), bk("b6", "2001:db8:2::12", { port: "8080" })],
       }),
     ]);
-    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "sched-web-4", "farm-web-4", "sched-web-6", "farm-web-6"]);
+    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "traffic", "sched-web-4", "farm-web-4", "sched-web-6", "farm-web-6"]);
     expect(sched(ir, "web-4")).toEqual(["ct mark set numgen inc mod 2 offset 0x40000000"]);
     expect(farmChain(ir, "web-4")).toEqual([
       "jump sched-web-4",
@@ -469,7 +555,8 @@ describe("dsr", () => {
     const ir = build([dsr()], { facts });
     expect(ir.tables.map((t) => t.family)).toEqual(["inet", "netdev"]);
     expect(allElements({ tables: [table(ir, "inet")] })).toEqual([]);
-    expect(chainNames(ir)).toEqual(["prerouting", "postrouting"]);
+    expect(chainNames(ir)).toEqual(["prerouting", "postrouting", "traffic"]);
+    expect(table(ir, "inet").maps.flatMap((m) => m.elements)).toEqual([]);
     const ingress = chain(ir, "ingress-eth-in", "netdev");
     expect(ingress.hook).toEqual({ type: "filter", hook: "ingress", priority: 101, device: "eth-in" });
     expect(ingress.rules[0]).toBe("meta protocol ip meta l4proto . ip daddr . th dport vmap @svc4-ports-eth-in");

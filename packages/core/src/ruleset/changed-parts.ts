@@ -1,4 +1,4 @@
-import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
+import { sameMapType, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
 
 // What a reviewer reads before a change: only the parts of a ruleset that differ between two
 // IRs (chains, map elements, counters), each side as an IR of its own that the renderer turns
@@ -16,7 +16,7 @@ function changedMaps(before: readonly IrMap[], after: readonly IrMap[]): [IrMap[
   const old = new Map(before.map((m) => [m.name, m]));
   const now = new Map(after.map((m) => [m.name, m]));
   const keep = (map: IrMap, other: IrMap | undefined): IrMap | null => {
-    if (other === undefined || other.key !== map.key || other.interval !== map.interval) return map;
+    if (other === undefined || !sameMapType(map, other)) return map;
     const verdicts = new Map(other.elements);
     const elements = map.elements.filter(([k, v]) => verdicts.get(k) !== v);
     return elements.length === 0 ? null : { ...map, elements };

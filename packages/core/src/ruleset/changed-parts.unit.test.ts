@@ -40,7 +40,11 @@ describe("changedParts", () => {
     expect(parts.before.tables).toEqual([{ family: "inet", name: "t", maps: [], chains: [] }]);
     const [table] = parts.after.tables;
     expect(table?.chains.map((c) => c.name)).toEqual(["sched-api-4", "farm-api-4"]);
-    expect(table?.maps.flatMap((m) => m.elements.map(([k]) => k))).toEqual(["tcp . 198.18.1.2 . 80"]);
+    expect(table?.maps.flatMap((m) => m.elements.map(([k]) => k))).toEqual([
+      "tcp . 198.18.1.2 . 80",
+      "198.18.1.2 . tcp . 80 . 198.18.2.11 . 8080",
+      "198.18.1.2 . tcp . 80 . 198.18.2.12 . 8080",
+    ]);
     expect(table?.counters?.every((c) => c.includes("api"))).toBe(true);
     expect(renderRuleset(parts.after)).not.toContain("198.18.1.1");
   });

@@ -1,22 +1,35 @@
 import { COUNTER_NAME } from "./ir.ts";
 
-// Counter names: one named counter per backend of each NAT farm, `c/FARM/BACKEND`. Farm and
-// backend names cannot hold "/" (letters, digits, "_", ".", "-"), so a name splits back into
-// both without a table to look them up in; nft reads it bare, and it stays far under the
-// kernel's 255 bytes (at most 129).
+// Counter names: two named counters per backend of each NAT farm. `c/FARM/BACKEND` counts the
+// connections the farm chain gives the backend (nat chains see a connection's first packet
+// only); `t/FARM/BACKEND` counts every packet and byte of those connections, both ways (the
+// traffic chain, see traffic.ts). Farm and backend names cannot hold "/" (letters, digits,
+// "_", ".", "-"), so a name splits back into its kind, farm and backend without a table to
+// look them up in; nft reads it bare, and it stays far under the kernel's 255 bytes (at most 129).
 
 const PART = /^[A-Za-z0-9_.-]+$/;
 
-/** The counter of one backend of one farm. */
+/** What a core counter counts: new connections, or the packets and bytes of all of them. */
+export type CounterKind = "connections" | "traffic";
+
+const PREFIX: Record<CounterKind, string> = { connections: "c", traffic: "t" };
+
+/** The connection counter of one backend of one farm. */
 export function backendCounterName(farm: string, backend: string): string {
   return `c/${farm}/${backend}`;
 }
 
-/** The farm and backend of a counter name core made; null for any other name. */
-export function parseCounterName(name: string): { farm: string; backend: string } | null {
+/** The traffic (packets and bytes, both directions) counter of one backend of one farm. */
+export function backendTrafficCounterName(farm: string, backend: string): string {
+  return `t/${farm}/${backend}`;
+}
+
+/** The kind, farm and backend of a counter name core made; null for any other name. */
+export function parseCounterName(name: string): { kind: CounterKind; farm: string; backend: string } | null {
   if (!COUNTER_NAME.test(name)) return null;
   const parts = name.split("/");
-  if (parts.length !== 3 || parts[0] !== "c") return null;
-  const [, farm = "", backend = ""] = parts;
-  return PART.test(farm) && PART.test(backend) ? { farm, backend } : null;
+  if (parts.length !== 3) return null;
+  const [prefix, farm = "", backend = ""] = parts;
+  const kind = prefix === PREFIX.connections ? "connections" : prefix === PREFIX.traffic ? "traffic" : null;
+  return kind !== null && PART.test(farm) && PART.test(backend) ? { kind, farm, backend } : null;
 }

@@ -149,9 +149,12 @@ describe("planDelta: hand-written changes", () => {
     expect(delta(A, B)).toEqual([
       "add counter inet switchyard c/api/a",
       "add counter inet switchyard c/api/b",
+      "add counter inet switchyard t/api/a",
+      "add counter inet switchyard t/api/b",
       "add chain inet switchyard sched-api-4",
       "add chain inet switchyard farm-api-4",
       "add element inet switchyard svc4-ports { tcp . 198.18.1.102 . 8443 : goto farm-api-4 }",
+      "add element inet switchyard traffic4-ports { 198.18.1.102 . tcp . 8443 . 198.18.2.11 . 8080 : t/api/a, 198.18.1.102 . tcp . 8443 . 198.18.2.12 . 8080 : t/api/b }",
       ...farmRules(B, "sched-api-4"),
       ...farmRules(B, "farm-api-4"),
     ]);
@@ -163,8 +166,12 @@ describe("planDelta: hand-written changes", () => {
       "flush chain inet switchyard sched-dns-4",
       "flush chain inet switchyard farm-dns-4",
       "delete element inet switchyard svc4-ports { udp . 198.18.1.53 . 53 }",
+      // Before the counters they name: the kernel refuses to delete a counter a map element holds.
+      "delete element inet switchyard traffic4-ports { 198.18.1.53 . udp . 53 . 198.18.2.21 . 53, 198.18.1.53 . udp . 53 . 198.18.2.22 . 53 }",
       "delete counter inet switchyard c/dns/a",
       "delete counter inet switchyard c/dns/b",
+      "delete counter inet switchyard t/dns/a",
+      "delete counter inet switchyard t/dns/b",
       "delete chain inet switchyard sched-dns-4",
       "delete chain inet switchyard farm-dns-4",
     ]);
@@ -174,7 +181,9 @@ describe("planDelta: hand-written changes", () => {
     const B = build([web({ "virtual-ports": "80-90" }), dns(), fast()]);
     expect(delta(A, B)).toEqual([
       "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }",
+      "delete element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 80 . 198.18.2.12 . 8080 }",
       "add element inet switchyard svc4-ranges { tcp . 198.18.1.100 . 80-90 : goto farm-web-4 }",
+      "add element inet switchyard traffic4-ranges { 198.18.1.100 . tcp . 80-90 . 198.18.2.11 . 8080 : t/web/a, 198.18.1.100 . tcp . 80-90 . 198.18.2.12 . 8080 : t/web/b }",
     ]);
   });
 
@@ -183,7 +192,9 @@ describe("planDelta: hand-written changes", () => {
     const B2 = build([web({ "virtual-ports": "8050-8200" })]);
     expect(delta(A2, B2)).toEqual([
       "delete element inet switchyard svc4-ranges { tcp . 198.18.1.100 . 8000-8100 }",
+      "delete element inet switchyard traffic4-ranges { 198.18.1.100 . tcp . 8000-8100 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 8000-8100 . 198.18.2.12 . 8080 }",
       "add element inet switchyard svc4-ranges { tcp . 198.18.1.100 . 8050-8200 : goto farm-web-4 }",
+      "add element inet switchyard traffic4-ranges { 198.18.1.100 . tcp . 8050-8200 . 198.18.2.11 . 8080 : t/web/a, 198.18.1.100 . tcp . 8050-8200 . 198.18.2.12 . 8080 : t/web/b }",
     ]);
   });
 
@@ -193,16 +204,23 @@ describe("planDelta: hand-written changes", () => {
     expect(delta(A2, B2)).toEqual([
       "add counter inet switchyard c/www/a",
       "add counter inet switchyard c/www/b",
+      "add counter inet switchyard t/www/a",
+      "add counter inet switchyard t/www/b",
       "add chain inet switchyard sched-www-4",
       "add chain inet switchyard farm-www-4",
       "flush chain inet switchyard sched-web-4",
       "flush chain inet switchyard farm-web-4",
       "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }",
+      // Same key, another counter: deleted and added again, like a verdict that changes.
+      "delete element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 80 . 198.18.2.12 . 8080 }",
       "delete counter inet switchyard c/web/a",
       "delete counter inet switchyard c/web/b",
+      "delete counter inet switchyard t/web/a",
+      "delete counter inet switchyard t/web/b",
       "delete chain inet switchyard sched-web-4",
       "delete chain inet switchyard farm-web-4",
       "add element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 : goto farm-www-4 }",
+      "add element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080 : t/www/a, 198.18.1.100 . tcp . 80 . 198.18.2.12 . 8080 : t/www/b }",
       ...farmRules(B2, "sched-www-4"),
       ...farmRules(B2, "farm-www-4"),
     ]);
@@ -400,7 +418,7 @@ describe("planDelta at scale", () => {
   it("adding one farm to 1,000: a few operations, and nothing for the others", () => {
     const B = build([...farms(() => 3), { name: "new", "virtual-addr": "198.18.9.1", "virtual-ports": "80", backends: [bk("a", "198.18.2.1")] }]);
     const ops = planDelta(A, B, T);
-    expect(ops.map((op) => op.op)).toEqual(["add counter", "add chain", "add chain", "add element", "add rule", "add rule", "add rule", "add rule"]);
+    expect(ops.map((op) => op.op)).toEqual(["add counter", "add counter", "add chain", "add chain", "add element", "add element", "add rule", "add rule", "add rule", "add rule"]);
   });
 });
 
@@ -441,16 +459,18 @@ describe("planDelta: named counters", () => {
 
   it("a down backend keeps its counter (it comes back with its count)", () => {
     const B = build([web({ backends: [bk("a", "198.18.2.11", { port: 8080 }), bk("b", "198.18.2.12", { port: 8080, state: "down" })] })]);
-    expect(table(B).counters).toEqual(["c/web/a", "c/web/b"]);
+    expect(table(B).counters).toEqual(["c/web/a", "c/web/b", "t/web/a", "t/web/b"]);
     expect(planDelta(build([web()]), B, T).some((op) => op.op.endsWith("counter"))).toBe(false);
   });
 
-  it("from nothing: counters come before any rule", () => {
+  it("from nothing: counters come before any rule and any element that names them", () => {
     const ops = planDelta(null, build([web()]), T);
     const firstRule = ops.findIndex((op) => op.op === "add rule");
     const counters = ops.flatMap((op, i) => (op.op === "add counter" ? [i] : []));
-    expect(counters).toHaveLength(2);
+    const firstElement = ops.findIndex((op) => op.op === "add element");
+    expect(counters).toHaveLength(4);
     expect(Math.max(...counters)).toBeLessThan(firstRule);
+    expect(Math.max(...counters)).toBeLessThan(firstElement);
   });
 
   it("renders add and delete counter, and refuses a name that is not one", () => {

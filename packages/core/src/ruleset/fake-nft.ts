@@ -4,7 +4,7 @@ import { safeParseConfig } from "../nftlb/codec.ts";
 import type { NftOp } from "./delta.ts";
 import type { Facts } from "./facts.ts";
 import { referencesOf, verdictTarget } from "./guard.ts";
-import type { IrChain, IrHook, IrMap, IrRuleset, IrTable, TableFamily } from "./ir.ts";
+import { mapValueOf, type IrChain, type IrHook, type IrMap, type IrMapValue, type IrRuleset, type IrTable, type TableFamily } from "./ir.ts";
 
 // For tests only (knftables' fake, in spirit): an in-memory nftables that applies typed
 // operations to a copy of a ruleset, refusing what the kernel refuses (checked on nft 1.0.6
@@ -35,6 +35,7 @@ interface FakeChain {
 interface FakeMap {
   key: string;
   interval: boolean;
+  value: IrMapValue;
   elements: Map<string, string>;
 }
 
@@ -55,7 +56,7 @@ function load(ir: IrRuleset): Map<string, FakeTable> {
       family: t.family,
       name: t.name,
       chains: new Map(t.chains.map((c) => [c.name, { hook: c.hook === undefined ? undefined : { ...c.hook }, rules: [...c.rules] }])),
-      maps: new Map(t.maps.map((m) => [m.name, { key: m.key, interval: m.interval, elements: new Map(m.elements) }])),
+      maps: new Map(t.maps.map((m) => [m.name, { key: m.key, interval: m.interval, value: mapValueOf(m), elements: new Map(m.elements) }])),
       counters: new Set(t.counters ?? []),
     });
   }
@@ -82,6 +83,7 @@ function dump(state: Map<string, FakeTable>): IrRuleset {
         name,
         key: m.key,
         interval: m.interval,
+        ...(m.value === "counter" ? { value: m.value } : {}),
         elements: [...m.elements].sort(([a], [b]) => byName(a, b)),
       })),
     chains: [...t.chains]
@@ -191,8 +193,9 @@ export function fakeApply(ir: IrRuleset, ops: readonly NftOp[]): IrRuleset {
       }
       case "add map": {
         const existing = table.maps.get(op.map);
-        if (existing === undefined) table.maps.set(op.map, { key: op.key, interval: op.interval, elements: new Map() });
-        else if (existing.key !== op.key || existing.interval !== op.interval) fail("EEXIST", `map ${op.map} exists with another type`);
+        const value = op.value ?? "verdict";
+        if (existing === undefined) table.maps.set(op.map, { key: op.key, interval: op.interval, value, elements: new Map() });
+        else if (existing.key !== op.key || existing.interval !== op.interval || existing.value !== value) fail("EEXIST", `map ${op.map} exists with another type`);
         return;
       }
       case "delete map": {
@@ -211,14 +214,22 @@ export function fakeApply(ir: IrRuleset, ops: readonly NftOp[]): IrRuleset {
         for (const [name, chain] of table.chains) {
           if (chain.rules.some((rule) => referencesOf(rule).counters.includes(op.counter))) fail("EBUSY", `chain ${name} still counts in ${op.counter}`);
         }
+        for (const [name, map] of table.maps) {
+          if (map.value !== "counter") continue;
+          for (const value of map.elements.values()) if (value === op.counter) fail("EBUSY", `an element of map ${name} still counts in ${op.counter}`);
+        }
         table.counters.delete(op.counter);
         return;
       }
       case "add element": {
         const map = mapOf(op.map);
         for (const [k, v] of op.elements) {
-          const target = verdictTarget(v);
-          if (target !== undefined) checkTarget(target);
+          if (map.value === "counter") {
+            if (!table.counters.has(v)) fail("ENOENT", `no such counter ${v} (element ${k} of ${op.map})`);
+          } else {
+            const target = verdictTarget(v);
+            if (target !== undefined) checkTarget(target);
+          }
           if (!map.interval && hasRange(k)) fail("EINVAL", `range ${k} in map ${op.map}, which has no interval flag`);
           const existing = map.elements.get(k);
           if (existing !== undefined) {

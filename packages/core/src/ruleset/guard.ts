@@ -1,4 +1,4 @@
-import { IrRulesetSchema, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
+import { IrRulesetSchema, mapValueOf, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
 import { IrPatchSchema, type IrPatch, type TablePatch } from "./ir-patch.ts";
 
 // The agent composes every table, chain and map command itself; only rule statements and
@@ -82,11 +82,19 @@ export function referencesOf(rule: string): RuleReferences {
   const words = rule.split(/\s+/).filter((w) => w !== "");
   words.forEach((word, i) => {
     if ((word === "jump" || word === "goto") && i + 1 < words.length) chains.push(words[i + 1] as string);
-    if (word === "counter" && words[i + 1] === "name") counters.push((words[i + 2] ?? "").replace(/^"(.*)"$/, "$1"));
+    // `counter name ct original ip daddr . … map @m` names its counter by a lookup: the map's
+    // elements name the counters (checked as the map's values), and the map is an `@` reference.
+    if (word === "counter" && words[i + 1] === "name" && !LOOKUP_START.includes(words[i + 2] ?? "")) counters.push((words[i + 2] ?? "").replace(/^"(.*)"$/, "$1"));
   });
   for (const m of rule.matchAll(/@([^\s]*)/g)) maps.push(m[1] ?? "");
   return { chains, maps, counters };
 }
+
+/**
+ * Words that begin an expression where `counter name` takes one (nft's scanner reads each as a
+ * keyword, never as a counter's name): the counter is then looked up in a map.
+ */
+const LOOKUP_START: readonly string[] = ["ct", "meta", "ip", "ip6", "th", "tcp", "udp", "sctp", "ether", "numgen", "jhash", "symhash"];
 
 /** The chain an element's verdict jumps or goes to, if any. */
 export function verdictTarget(verdict: string): string | undefined {
@@ -236,6 +244,8 @@ interface RuleFacts {
   jumps: readonly { verb: string; target: string | null }[];
   maps: readonly string[];
   counters: readonly string[];
+  /** The maps that `counter name <key> map @m` looks a counter up in: each must be a counter map. */
+  counterMaps: readonly string[];
 }
 
 /**
@@ -251,24 +261,29 @@ const NO_NAMES: readonly string[] = Object.freeze([]);
 
 function keptFacts(rule: string): KeptFacts {
   const problems = findTextProblems(rule);
-  if (problems.length > 0) return { problems, jumps: [], maps: [], counters: [] };
+  if (problems.length > 0) return { problems, jumps: [], maps: [], counters: [], counterMaps: [] };
   const words = rule.split(/\s+/).filter((w) => w !== "");
   const jumps: { verb: string; target: string | null }[] = [];
+  const counterMaps: string[] = [];
   words.forEach((word, j) => {
     if (word === "jump" || word === "goto") jumps.push({ verb: word, target: words[j + 1] ?? null });
+    if (word === "counter" && words[j + 1] === "name" && LOOKUP_START.includes(words[j + 2] ?? "")) {
+      const at = words.indexOf("map", j + 3);
+      counterMaps.push(at < 0 ? "" : (words[at + 1] ?? "").replace(/^@/, ""));
+    }
   });
   const refs = referencesOf(rule);
-  if (jumps.length === 0 && refs.maps.length === 0) {
+  if (jumps.length === 0 && refs.maps.length === 0 && counterMaps.length === 0) {
     if (refs.counters.length === 0) return null;
     if (refs.counters.length === 1 && refs.counters[0] !== "") return refs.counters[0] as string;
   }
-  return { problems, jumps, maps: refs.maps, counters: refs.counters };
+  return { problems, jumps, maps: refs.maps, counters: refs.counters, counterMaps };
 }
 
 function ruleFacts(rule: string): RuleFacts {
   const kept = ruleMemo.get(rule, keptFacts);
-  if (kept === null) return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: NO_NAMES };
-  if (typeof kept === "string") return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: [kept] };
+  if (kept === null) return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: NO_NAMES, counterMaps: NO_NAMES };
+  if (typeof kept === "string") return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: [kept], counterMaps: NO_NAMES };
   return kept;
 }
 
@@ -277,7 +292,7 @@ function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, r
   // The common case at scale: a backend rule naming its own counter.
   if (kept === null || (typeof kept === "string" && index.counters.has(kept))) return;
   const facts = ruleFacts(rule);
-  if (facts.problems.length === 0 && facts.jumps.length === 0 && facts.maps.length === 0) {
+  if (facts.problems.length === 0 && facts.jumps.length === 0 && facts.maps.length === 0 && facts.counterMaps.length === 0) {
     let known = true;
     for (const name of facts.counters) known &&= index.counters.has(name);
     if (known) return;
@@ -295,6 +310,11 @@ function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, r
   }
   for (const name of facts.maps) {
     if (!index.maps.has(name)) found.push(`"@${name}" is not a map of ${index.where}`);
+  }
+  for (const name of facts.counterMaps) {
+    const map = index.maps.get(name);
+    if (name === "") found.push(`"counter name" looks a counter up with no "map @name"`);
+    else if (map !== undefined && mapValueOf(map) !== "counter") found.push(`"counter name … map @${name}" looks a counter up in a map of ${mapValueOf(map)}s (only a counter map holds counters)`);
   }
   for (const name of facts.counters) {
     if (name === "") found.push(`"counter name" has no counter`);
@@ -325,6 +345,10 @@ function checkElement(index: TableIndex, map: IrMap, key: string, value: string,
   const valueProblems = textProblems(value);
   for (const problem of valueProblems) reasons.push(`${at} value ${snippet(value)}: ${problem}`);
   if (valueProblems.length > 0) return;
+  if (map.value === "counter") {
+    if (!index.counters.has(value)) reasons.push(`${at} value ${snippet(value)}: is not a counter of ${index.where} (a counter map's values are the table's own counters, by name)`);
+    return;
+  }
   const target = verdictTarget(value);
   if (target !== undefined) {
     const problem = chainTargetProblem(index, target);

@@ -261,7 +261,7 @@ describe("checkIr refuses tables, chains and hooks that are not the agent's", ()
   it("structure: unknown attributes, wrong types, names that are not identifiers, located by name", () => {
     const ir = base() as unknown as { tables: Record<string, unknown>[] };
     const table = ir.tables[0] as { chains: Record<string, unknown>[]; maps: Record<string, unknown>[] };
-    (table.chains[2] as Record<string, unknown>).policy = "drop";
+    (table.chains[3] as Record<string, unknown>).policy = "drop";
     (table.chains[0] as { rules: unknown[] }).rules[1] = 42;
     (table.maps[0] as Record<string, unknown>).name = "svc4 ports";
     const reasons = rejected(ir).reasons;
@@ -315,9 +315,9 @@ describe("checkIr refuses map elements that are not plain keys and verdicts", ()
 });
 
 describe("checkIr: named counters", () => {
-  it("the renderer's counters pass: one per backend, named by the farm's rules", () => {
+  it("the renderer's counters pass: two per backend, named by the farm's rules and the traffic maps", () => {
     const ir = base();
-    expect(inet(ir).counters).toEqual(["c/web/a", "c/web/b"]);
+    expect(inet(ir).counters).toEqual(["c/web/a", "c/web/b", "t/web/a", "t/web/b"]);
     expect(chainOf(inet(ir), "farm-web-4").rules.slice(1, -1).every((r) => / counter name c\/web\/[ab] dnat /.test(r))).toBe(true);
     expect(() => checkIr(ir, T)).not.toThrow();
   });
@@ -340,19 +340,29 @@ describe("checkIr: named counters", () => {
 
   it("refuses counter name with no name, or with an expression (a counter map) instead of a name", () => {
     expect(rejected(withRule("counter name")).reasons.join("\n")).toContain('"counter name" has no counter');
-    expect(rejected(withRule("counter name ip daddr map @svc4-ports")).reasons.join("\n")).toContain('"counter name ip" is not a counter of table inet switchyard');
+    expect(rejected(withRule("counter name ip daddr map @svc4-ports")).reasons.join("\n")).toContain('"counter name … map @svc4-ports" looks a counter up in a map of verdicts');
+    expect(rejected(withRule("counter name ip daddr")).reasons.join("\n")).toContain('"counter name" looks a counter up with no "map @name"');
+    expect(rejected(withRule("counter name ct original ip daddr . ct reply ip saddr map @nope")).reasons.join("\n")).toContain('"@nope" is not a map of table inet switchyard');
+  });
+
+  it("passes a counter looked up in a counter map, and refuses a counter map's value that is not the table's counter", () => {
+    expect(() => checkIr(withRule("counter name ct original ip daddr . ct reply ip saddr map @traffic4-addr"), T)).not.toThrow();
+    const ir = base();
+    const map = inet(ir).maps.find((m) => m.name === "traffic4-ports") as IrMap;
+    map.elements = [...map.elements, ["198.18.1.1 . tcp . 1 . 198.18.2.1 . 1", "c/other/x"]];
+    expect(rejected(ir).reasons.join("\n")).toMatch(/map traffic4-ports, element \d+ value "c\/other\/x": is not a counter of table inet switchyard/);
   });
 
   it("refuses duplicate counters, command words and malformed names", () => {
     const dup = base();
-    inet(dup).counters = ["c/web/a", "c/web/a", "c/web/b"];
+    inet(dup).counters = [...(inet(dup).counters ?? []), "c/web/a"];
     expect(rejected(dup).reasons).toEqual(["table inet switchyard, counter c/web/a: is a duplicate counter name"]);
     const word = base();
-    inet(word).counters = ["c/web/a", "c/web/b", "flush"];
+    inet(word).counters = [...(inet(word).counters ?? []), "flush"];
     expect(rejected(word).reasons).toEqual(["table inet switchyard, counter flush: is an nft command word, not a name"]);
     for (const bad of ["x y", "x;flush ruleset", "1abc", "", "a".repeat(256), 'x"']) {
       const ir = base();
-      inet(ir).counters = ["c/web/a", "c/web/b", bad];
+      inet(ir).counters = [...(inet(ir).counters ?? []), bad];
       expect(rejected(ir).reasons.join("\n"), bad).toMatch(/table inet switchyard, counter .*: must be a counter name/);
     }
   });

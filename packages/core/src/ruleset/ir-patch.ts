@@ -7,6 +7,7 @@ import {
   IrMapSchema,
   IrTableSchema,
   TableFamilySchema,
+  sameMapType,
   type IrChain,
   type IrMap,
   type IrRuleset,
@@ -81,8 +82,6 @@ const sameHook = (a: IrChain["hook"], b: IrChain["hook"]) =>
 
 const sameChain = (a: IrChain, b: IrChain) =>
   a === b || (sameHook(a.hook, b.hook) && (a.rules === b.rules || (a.rules.length === b.rules.length && a.rules.every((r, i) => r === b.rules[i]))));
-
-const sameMapType = (a: IrMap, b: IrMap) => a.key === b.key && a.interval === b.interval;
 
 /** The order put/remove leave: the old names without the removed, then the new names as they come. */
 function impliedOrder(before: readonly string[], after: readonly string[], removed: ReadonlySet<string>): string[] {

@@ -13,18 +13,26 @@ const identifier = IrIdentifierSchema;
 /** One map element: [key, verdict] in nft syntax. */
 export const IrElementSchema = z.tuple([z.string(), z.string()]);
 
+/** What a map's elements map to: a verdict, or one of the table's named counters (a rule's `counter name ... map @m`). */
+export const IrMapValueSchema = z.enum(["verdict", "counter"]);
+
 export const IrMapSchema = z.strictObject({
   name: identifier,
   /** nft type expression of the key, e.g. "inet_proto . ipv4_addr . inet_service". */
   key: z.string().regex(/^[a-z0-9_]+( \. [a-z0-9_]+)*$/),
   interval: z.boolean(),
-  /** [key, verdict] pairs in nft syntax, e.g. ["tcp . 198.18.1.100 . 80", "goto farm-web-4"]. */
+  /**
+   * Left out for a verdict map, so that an IR from before counter maps parses and hashes as
+   * it did; "counter" for a map whose values name counters of the table.
+   */
+  value: IrMapValueSchema.optional(),
+  /** [key, value] pairs in nft syntax, e.g. ["tcp . 198.18.1.100 . 80", "goto farm-web-4"] or [..., "t/web/b1"]. */
   elements: z.array(IrElementSchema),
 });
 
 export const IrHookSchema = z.strictObject({
   type: z.enum(["nat", "filter"]),
-  hook: z.enum(["prerouting", "postrouting", "ingress"]),
+  hook: z.enum(["prerouting", "forward", "postrouting", "ingress"]),
   priority: z.number().int(),
   device: z.string().optional(),
 });
@@ -69,6 +77,7 @@ export const IrRulesetSchema = z.strictObject({
 });
 
 export type IrMap = z.output<typeof IrMapSchema>;
+export type IrMapValue = z.output<typeof IrMapValueSchema>;
 export type IrHook = z.output<typeof IrHookSchema>;
 export type IrChain = z.output<typeof IrChainSchema>;
 export type IrTable = z.output<typeof IrTableSchema>;
@@ -77,3 +86,9 @@ export type TableFamily = IrTable["family"];
 
 /** The families of table an agent owns under its table name. */
 export const OWNED_FAMILIES: readonly TableFamily[] = ["inet", "netdev"];
+
+/** The type of a map's values: a verdict unless it says otherwise. */
+export const mapValueOf = (map: Pick<IrMap, "value">): IrMapValue => map.value ?? "verdict";
+
+/** Whether two maps have one nft type (key, interval flag, value): one cannot become the other in place. */
+export const sameMapType = (a: IrMap, b: IrMap): boolean => a.key === b.key && a.interval === b.interval && mapValueOf(a) === mapValueOf(b);

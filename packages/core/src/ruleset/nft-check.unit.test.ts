@@ -218,6 +218,44 @@ describe("nft --check accepts what the renderer writes (property)", () => {
   );
 });
 
+describe("nft --check accepts the traffic counters", () => {
+  it("the forward chain and the counter maps of every kind of NAT farm (ports, range, every port, every protocol, dual, shared backends)", () => {
+    const config = parseConfig({
+      farms: [
+        {
+          name: "web",
+          "virtual-addr": "198.18.1.100",
+          "virtual-ports": "80,443,8000-8100",
+          backends: [
+            { name: "b1", "ip-addr": "198.18.2.10", port: "8080" },
+            { name: "b2", "ip-addr": "198.18.2.11" },
+            { name: "b3", "ip-addr": "198.18.2.11", port: "8050", state: "down" },
+          ],
+        },
+        { name: "any", "virtual-addr": "198.18.1.100", protocol: "udp", mode: "dnat", backends: [{ name: "b1", "ip-addr": "198.18.2.10" }] },
+        { name: "all", "virtual-addr": "198.18.1.101", protocol: "all", backends: [{ name: "b1", "ip-addr": "198.18.2.10" }] },
+        {
+          name: "v6",
+          family: "dual",
+          "virtual-addr": "198.18.1.102",
+          "virtual-addr6": "2001:db8:1::102",
+          "virtual-ports": "80,9000-9100",
+          protocol: "sctp",
+          backends: [
+            { name: "b1", "ip-addr": "198.18.2.10" },
+            { name: "b6", "ip-addr": "2001:db8:2::10", port: "8080" },
+          ],
+        },
+      ],
+    });
+    const script = renderReplaceScript(buildRuleset(config, { table: TABLE }), TABLE);
+    expect(script).toContain("type filter hook forward priority 0; policy accept;");
+    expect(script).toContain("198.18.1.100 . tcp . 8000-8100 . 198.18.2.11 . 8000-8100 : t/web/b2");
+    expect(script).toContain("2001:db8:1::102 . sctp . 9000-9100 . 2001:db8:2::10 . 8080 : t/v6/b6");
+    expectAccepted(script);
+  });
+});
+
 describe("the nft --check harness", () => {
   it("accepts a known-good script", () => {
     const config = parseConfig({

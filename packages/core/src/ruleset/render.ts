@@ -1,10 +1,10 @@
-import { OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
+import { mapValueOf, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
 
 // IR -> nft text. Pure and deterministic: the same IR gives the same bytes, which is what
 // unit tests compare and what the agent hands to `nft -f -`.
 
 function renderMap(map: IrMap): string {
-  const lines = [`\tmap ${map.name} {`, `\t\ttype ${map.key} : verdict`];
+  const lines = [`\tmap ${map.name} {`, `\t\ttype ${map.key} : ${mapValueOf(map)}`];
   if (map.interval) lines.push("\t\tflags interval");
   if (map.elements.length > 0) {
     lines.push(`\t\telements = {\n${map.elements.map(([k, v]) => `\t\t\t${k} : ${v}`).join(",\n")}\n\t\t}`);

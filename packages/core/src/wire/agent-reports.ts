@@ -21,12 +21,18 @@ export const BackendCountersSchema = z.object({
   name: z.string(),
   /** New connections balanced to this backend since its counter was created. */
   connections: z.number(),
+  /** Packets of those connections, both directions (client to backend and back), through the balancer. */
+  packets: z.number(),
+  /** Bytes of those packets (their IP length). */
+  bytes: z.number(),
 });
 
 export const FarmCountersSchema = z.object({
   name: z.string(),
-  /** The sum over its backends. */
+  /** The sums over its backends. */
   connections: z.number(),
+  packets: z.number(),
+  bytes: z.number(),
   backends: z.array(BackendCountersSchema),
 });
 

@@ -89,20 +89,22 @@ let irA: IrRuleset;
 let irB: IrRuleset;
 
 /**
- * Both IRs with the union of their counters: B names counters of backends A does not have, and
- * adding (or deleting) counter objects is nft's job, not the refiller's (planRefill says
- * "unsupported"). With the same counters on both sides, A -> B is refills only.
+ * Both IRs with the union of their counters and B's maps: B names counters of backends A does
+ * not have, and its traffic maps key other backends; adding (or deleting) counter objects and
+ * map elements is nft's job, not the refiller's (planRefill says "unsupported"). With the same
+ * counters and maps on both sides, A -> B is refills only.
  */
-function withCounters(ir: IrRuleset, counters: string[]): IrRuleset {
-  return { tables: ir.tables.map((t) => (t.family === "inet" ? { ...t, counters } : t)) };
+function withCounters(ir: IrRuleset, counters: string[], maps: IrRuleset["tables"][number]["maps"]): IrRuleset {
+  return { tables: ir.tables.map((t) => (t.family === "inet" ? { ...t, counters, maps } : t)) };
 }
 
 beforeAll(() => {
   const a = buildRuleset(parseConfig(CONFIG_A), { table: TABLE });
   const b = buildRuleset(parseConfig(CONFIG_B), { table: TABLE });
   const counters = [...new Set([...(a.tables[0]?.counters ?? []), ...(b.tables[0]?.counters ?? [])])];
-  irA = withCounters(a, counters);
-  irB = withCounters(b, counters);
+  const maps = b.tables[0]?.maps ?? [];
+  irA = withCounters(a, counters, maps);
+  irB = withCounters(b, counters, maps);
   execFileSync("ip", ["netns", "add", ns]);
   try {
     const out = execFileSync("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", CHILD, ns], {

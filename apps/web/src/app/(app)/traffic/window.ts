@@ -9,37 +9,49 @@ import type { Outputs } from "@/lib/trpc";
 
 export type CountersAnswer = Outputs["nodes"]["counters"];
 
-/** One poll: per node that answered, "farm/backend" → connections since the counter was created. */
+/** What the agents count per backend: new connections, and the packets and bytes of all of them (both directions). */
+export type Measure = "connections" | "packets" | "bytes";
+export const MEASURES: readonly Measure[] = ["connections", "packets", "bytes"];
+
+export type Amounts = Record<Measure, number>;
+
+/** One poll: per node that answered, "farm/backend" → totals since the counters were created. */
 export interface Reading {
   at: number;
-  nodes: Map<string, Map<string, number>>;
+  nodes: Map<string, Map<string, Amounts>>;
 }
 
-/** New connections per second over the interval ending at `at`, per farm and per "farm/backend". */
+/** Per second over the interval ending at `at`, per farm and per "farm/backend", of each measure. */
 export interface RatePoint {
   at: number;
-  farms: Map<string, number>;
-  backends: Map<string, number>;
+  farms: Map<string, Amounts>;
+  backends: Map<string, Amounts>;
 }
 
 export const key = (farm: string, backend: string) => `${farm}/${backend}`;
 
 export function readingOf(answer: CountersAnswer): Reading {
-  const nodes = new Map<string, Map<string, number>>();
+  const nodes = new Map<string, Map<string, Amounts>>();
   for (const node of answer.nodes) {
     if (!node.ok) continue;
-    const values = new Map<string, number>();
-    for (const farm of node.value.farms) for (const b of farm.backends) values.set(key(farm.name, b.name), b.connections);
+    const values = new Map<string, Amounts>();
+    for (const farm of node.value.farms) for (const b of farm.backends) values.set(key(farm.name, b.name), { connections: b.connections, packets: b.packets, bytes: b.bytes });
     nodes.set(node.name, values);
   }
   return { at: Date.parse(answer.at), nodes };
 }
 
+function addTo(map: Map<string, Amounts>, k: string, amounts: Amounts): void {
+  const sum = map.get(k);
+  if (sum === undefined) map.set(k, { ...amounts });
+  else for (const m of MEASURES) sum[m] += amounts[m];
+}
+
 /** The rate between two readings, of one node or of all (`node` null). */
 export function rateBetween(previous: Reading, current: Reading, node: string | null): RatePoint {
   const seconds = (current.at - previous.at) / 1_000;
-  const farms = new Map<string, number>();
-  const backends = new Map<string, number>();
+  const farms = new Map<string, Amounts>();
+  const backends = new Map<string, Amounts>();
   if (seconds <= 0) return { at: current.at, farms, backends };
   for (const [name, values] of current.nodes) {
     if (node !== null && name !== node) continue;
@@ -47,11 +59,11 @@ export function rateBetween(previous: Reading, current: Reading, node: string | 
     if (before === undefined) continue;
     for (const [k, value] of values) {
       const was = before.get(k);
-      if (was === undefined || value < was) continue;
-      const rate = (value - was) / seconds;
-      backends.set(k, (backends.get(k) ?? 0) + rate);
-      const farm = k.slice(0, k.indexOf("/"));
-      farms.set(farm, (farms.get(farm) ?? 0) + rate);
+      // One counter of the backend went back: it was made again, and the others with it.
+      if (was === undefined || MEASURES.some((m) => value[m] < was[m])) continue;
+      const rate = { connections: (value.connections - was.connections) / seconds, packets: (value.packets - was.packets) / seconds, bytes: (value.bytes - was.bytes) / seconds };
+      addTo(backends, k, rate);
+      addTo(farms, k.slice(0, k.indexOf("/")), rate);
     }
   }
   return { at: current.at, farms, backends };
