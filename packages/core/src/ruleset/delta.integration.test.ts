@@ -45,7 +45,8 @@ interface Run {
 }
 
 function run(ns: string, args: string[], input?: string): Run {
-  const result = spawnSync("ip", ["netns", "exec", ns, ...args], { input: input ?? "", encoding: "utf8", timeout: 30_000 });
+  // A listing of 1,000 farms (two chains each, traffic elements and counters) passes spawnSync's 1 MB default.
+  const result = spawnSync("ip", ["netns", "exec", ns, ...args], { input: input ?? "", encoding: "utf8", timeout: 30_000, maxBuffer: 64 << 20 });
   if (result.error) throw new Error(`cannot run ip netns exec ${ns} ${args.join(" ")}: ${result.error.message}`);
   return { ok: result.status === 0, stdout: result.stdout, stderr: result.stderr };
 }
