@@ -114,7 +114,8 @@ export class Applier {
 
   /**
    * Commits `ir`. The first apply, and any after a failure, replaces the agent's tables whole
-   * (checked with `nft --check` first). Later ones are deltas; a delta the kernel refuses is
+   * (no `nft --check` first, as for a delta: the transaction is all or nothing already, and
+   * at 10,000 farms a check costs as much as the apply). Later ones are deltas; a delta the kernel refuses is
    * retried once as a full replace, which repairs a kernel that drifted from what the agent
    * applied. On any failure the kernel keeps what it had: every commit is one transaction.
    */
@@ -182,7 +183,6 @@ export class Applier {
       });
     }
     const script = renderReplaceScript(ir, this.table, counters);
-    await this.options.driver.check(script);
     await this.options.driver.apply(script);
     return { kind: "replace", script, via: "nft" };
   }

@@ -86,14 +86,14 @@ describe("Applier: a full replace carries the counters over", () => {
     const nft = new Recorder();
     const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", readCounters: async () => new Map([["c/web/b1", { packets: 41, bytes: 2460 }]]) });
     await applier.apply(ir);
-    expect(nft.calls.map((c) => c.args)).toEqual(["--check -f -", "-f -"]);
-    expect(nft.calls[1]?.input).toContain("\tcounter c/web/b1 {\n\t\tpackets 41 bytes 2460\n\t}\n");
+    expect(nft.calls.map((c) => c.args)).toEqual(["-f -"]);
+    expect(nft.calls[0]?.input).toContain("\tcounter c/web/b1 {\n\t\tpackets 41 bytes 2460\n\t}\n");
   });
 
   it("starts from zero when the read fails, and still applies", async () => {
     const nft = new Recorder();
     const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", readCounters: () => Promise.reject(new Error("nft gone")) });
     await applier.apply(ir);
-    expect(nft.calls[1]?.input).toContain("\tcounter c/web/b1 {\n\t}\n");
+    expect(nft.calls[0]?.input).toContain("\tcounter c/web/b1 {\n\t}\n");
   });
 });

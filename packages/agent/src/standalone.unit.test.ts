@@ -57,12 +57,11 @@ const farms = (saver: Pick<StateDir, "save" | "file"> = stateDir) =>
 const web = { name: "web", "virtual-addr": "198.18.1.100", "virtual-ports": "80", backends: [{ name: "b1", "ip-addr": "198.18.2.11" }] };
 
 describe("StandaloneFarms", () => {
-  it("checks, applies, saves, then answers", async () => {
+  it("applies, saves, then answers", async () => {
     const service = farms();
     expect(await service.merge({ farms: [web] })).toEqual({ ok: true });
-    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["--check -f -", "-f -"]);
-    expect(nft.calls[0]?.input).toBe(nft.calls[1]?.input);
-    expect(nft.calls[1]?.input).toContain("chain farm-web-4");
+    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["-f -"]);
+    expect(nft.calls[0]?.input).toContain("chain farm-web-4");
     expect((await stateDir.load())?.config.farms.map((f) => f.name)).toEqual(["web"]);
     expect(service.list().farms.map((f) => f.name)).toEqual(["web"]);
     expect(applier.lastApplied).not.toBeNull();
@@ -109,15 +108,15 @@ describe("StandaloneFarms", () => {
     expect(nft.calls).toEqual([]);
   });
 
-  it("a delta the kernel refuses is retried as a full, checked replace", async () => {
+  it("a delta the kernel refuses is retried as a full replace", async () => {
     const service = farms();
     await service.merge({ farms: [web] });
     nft.calls.length = 0;
     nft.refuseOnce = "Error: Could not process rule: No such file or directory\n";
     expect(await service.merge({ farms: [{ name: "web", "virtual-ports": "81" }] })).toEqual({ ok: true });
-    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["-f -", "--check -f -", "-f -"]);
+    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["-f -", "-f -"]);
     expect(nft.calls[0]?.input).toMatch(/^delete element /);
-    expect(nft.calls[2]?.input).toContain("table inet switchyard {");
+    expect(nft.calls[1]?.input).toContain("table inet switchyard {");
     expect(applier.lastApplied).not.toBeNull();
   });
 

@@ -58,7 +58,7 @@ describe("ManagedAgent revision rules", () => {
   it("applies a new revision (check then commit), saves it, then answers", async () => {
     const ir = irFor("80");
     expect(await agent.put(body(1, ir))).toEqual({ status: 200, body: { applied: 1, changed: true } });
-    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["--check -f -", "-f -"]);
+    expect(nft.calls.map((c) => c.args.join(" "))).toEqual(["-f -"]);
     const saved = await stateDir.load();
     expect(saved?.managed).toEqual({ revision: 1, hash: irHash(ir) });
     expect(saved?.ir).toEqual(ir);
