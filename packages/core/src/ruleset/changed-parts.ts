@@ -27,11 +27,19 @@ function changedMaps(before: readonly IrMap[], after: readonly IrMap[]): [IrMap[
   ];
 }
 
+/**
+ * The chains that differ, and as context the farm chain of each scheduler chain that differs
+ * (build.ts: `sched-X` is jumped to from `farm-X`): a backend set down changes the scheduler
+ * chain alone, which names backends by id only; the farm chain beside it says which address
+ * each id is.
+ */
 function changedChains(before: readonly IrChain[], after: readonly IrChain[]): [IrChain[], IrChain[]] {
   const old = new Map(before.map((c) => [c.name, c]));
   const now = new Map(after.map((c) => [c.name, c]));
   const differs = (chain: IrChain, other: IrChain | undefined) => other === undefined || !sameChain(chain, other);
-  return [before.filter((c) => differs(c, now.get(c.name))), after.filter((c) => differs(c, old.get(c.name)))];
+  const shown = new Set([...before.filter((c) => differs(c, now.get(c.name))), ...after.filter((c) => differs(c, old.get(c.name)))].map((c) => c.name));
+  for (const name of [...shown]) if (name.startsWith("sched-")) shown.add(`farm-${name.slice("sched-".length)}`);
+  return [before.filter((c) => shown.has(c.name)), after.filter((c) => shown.has(c.name))];
 }
 
 function changedCounters(before: readonly string[] = [], after: readonly string[] = []): [string[], string[]] {
@@ -47,7 +55,7 @@ function cutTable(table: IrTable, maps: IrMap[], chains: IrChain[], counters: st
 
 /**
  * The parts of `before` and of `after` that differ, as two IRs: per table, the chains that were
- * added, removed or changed (whole), the map elements added, removed or re-pointed (a changed
+ * added, removed or changed (whole; a changed scheduler chain with its farm chain as context), the map elements added, removed or re-pointed (a changed
  * map type keeps the map whole) and the counters added or removed. Equal IRs give two empty ones.
  */
 export function changedParts(before: IrRuleset, after: IrRuleset): { before: IrRuleset; after: IrRuleset } {

@@ -22,13 +22,16 @@ describe("changedParts", () => {
     expect(changedParts(a, ir(farm("web", "198.18.1.1"), farm("api", "198.18.1.2")))).toEqual({ before: { tables: [] }, after: { tables: [] } });
   });
 
-  it("a backend taken down changes only its farm's scheduler chain", () => {
+  it("a backend taken down changes only its farm's scheduler chain, shown with its farm chain (which id is which address)", () => {
     const parts = changedParts(ir(farm("web", "198.18.1.1"), farm("api", "198.18.1.2")), ir(farm("web", "198.18.1.1"), farm("api", "198.18.1.2", "down")));
     for (const side of [parts.before, parts.after]) {
       expect(side.tables).toHaveLength(1);
       expect(side.tables[0]?.maps).toEqual([]);
-      expect(side.tables[0]?.chains.map((c) => c.name)).toEqual(["sched-api-4"]);
+      expect(side.tables[0]?.chains.map((c) => c.name)).toEqual(["sched-api-4", "farm-api-4"]);
+      expect(renderRuleset(side)).toContain("ct mark 0xc0000001 meta l4proto tcp counter name c/api/b2 dnat ip to 198.18.2.12:8080");
     }
+    // The farm chain is context: the same on both sides.
+    expect(parts.after.tables[0]?.chains[1]).toEqual(parts.before.tables[0]?.chains[1]);
     // Two backends drawn from, then one (its id: b1 is the first backend).
     expect(renderRuleset(parts.before)).toContain("ct mark set numgen inc mod 2 offset 0xc0000000");
     expect(renderRuleset(parts.after)).toContain("ct mark set numgen random mod 1 offset 0xc0000000");
