@@ -6,9 +6,11 @@ import { configOfStored, readRevisionNftlb } from "./revision-store.ts";
 import { summarizeFarms, type FarmSummary } from "./farm-summaries.ts";
 
 // The latest revision's config, kept in memory per database until the latest revision number
-// changes. Reading it from the farm tables costs 1-2.5 s at 10,000 farms (loadConfig checks
-// every farm with core's schemas); the farms page asks for it on every keystroke. A revision
-// never changes once written, so its number is a complete cache key, and one cheap query per request tells whether the copy is still good.
+// changes. Parsing it into the model costs 1-2.5 s at 10,000 farms (core's schemas check every
+// farm), and the farms page asks for it on every keystroke: its summaries come from the stored
+// form, which needs only the revision's keyframe and deltas. A revision never changes once
+// written, so its number is a complete cache key, and one cheap query per request tells
+// whether the copy is still good.
 // The parsed config is the one config/cache.ts holds for the change path and the deployer (the
 // same farm objects, so that the renderer reuses its work), whichever of them parsed it first.
 
