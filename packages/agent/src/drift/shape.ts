@@ -7,6 +7,7 @@ import type { IrTable } from "@switchyard/core";
 
 export interface TableShape {
   chains: Map<string, { hooked: boolean; rules: number }>;
+  /** Maps and counted sets (IR maps whose elements count: nft `set … { counter }`), by name: their element counts. */
   maps: Map<string, number>;
   /** Named counters: the agent's own (the IR's), counting all the time; their values are not shape. */
   counters: Set<string>;
@@ -26,16 +27,20 @@ export function shapeOfIr(table: IrTable): TableShape {
 /** Elements print as `key : verdict`, one separator each (IPv6 colons have no spaces around them). */
 const countElements = (text: string) => text.split(" : ").length - 1;
 
+/** A counted set's elements print as `key counter` (stateless), one each; keys hold no commas or braces. */
+const countCountedElements = (text: string) => text.match(/ counter(?=,|\s*\}|\s*$)/g)?.length ?? 0;
+
 /** The shape of `nft -s list table FAMILY NAME` output (nft 1.0.x layout: one tab per depth). */
 export function shapeOfListing(listing: string): TableShape {
   const shape: TableShape = { chains: new Map(), maps: new Map(), counters: new Set(), others: [] };
-  let block: { kind: "chain" | "map" | "other"; name: string } | null = null;
+  let block: { kind: "chain" | "map" | "other"; name: string; counted?: boolean } | null = null;
   let inElements = false;
   for (const line of listing.split("\n")) {
     const open = /^\t(chain|map|set|counter|quota|limit|ct helper|flowtable) (\S+) \{$/.exec(line);
     if (open) {
-      const kind = open[1] === "chain" ? "chain" : open[1] === "map" ? "map" : "other";
-      block = { kind, name: open[2] ?? "" };
+      // A set is the agent's only as a counted set: taken for a map here, and its `counter` line checked below.
+      const kind = open[1] === "chain" ? "chain" : open[1] === "map" || open[1] === "set" ? "map" : "other";
+      block = { kind, name: open[2] ?? "", ...(open[1] === "set" ? { counted: false } : {}) };
       if (kind === "chain") shape.chains.set(block.name, { hooked: false, rules: 0 });
       if (kind === "map") shape.maps.set(block.name, 0);
       if (kind === "other") {
@@ -57,9 +62,10 @@ export function shapeOfListing(listing: string): TableShape {
       if (/^type \S+ hook /.test(body)) chain.hooked = true;
       else if (body !== "") chain.rules++;
     } else if (block.kind === "map") {
+      if (block.counted === false && body === "counter") block.counted = true;
       if (body.startsWith("elements = {")) inElements = true;
       if (inElements) {
-        shape.maps.set(block.name, (shape.maps.get(block.name) ?? 0) + countElements(body));
+        shape.maps.set(block.name, (shape.maps.get(block.name) ?? 0) + (block.counted === undefined ? countElements(body) : countCountedElements(body)));
         if (body.endsWith("}")) inElements = false;
       }
     }

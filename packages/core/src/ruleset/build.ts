@@ -4,7 +4,7 @@ import type { Backend, Config, Farm } from "../model/farm.ts";
 import { ConfigError, type ConfigIssue } from "../model/issues.ts";
 import { parsePorts } from "../model/ports.ts";
 import { activeBackends, slotMap } from "../scheduler/slots.ts";
-import { backendCounterName, backendTrafficCounterName } from "./counters.ts";
+import { backendCounterName } from "./counters.ts";
 import type { Facts } from "./facts.ts";
 import { NO_FACTS } from "./facts.ts";
 import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
@@ -283,17 +283,14 @@ function serviceParts(service: Service, next: ServiceParts | null): ServiceParts
 }
 
 /**
- * The named counters of a NAT farm: two per backend (its connections, then its traffic; see
- * counters.ts), whatever its state, so that a backend that goes down and comes back keeps its
- * counts. Memoized per farm object, as its chains (a build of 10,000 farms then reuses 80,000
- * names, and the planner compares them by identity).
+ * The named counters of a NAT farm: one per backend, its connections (see counters.ts; its
+ * traffic counts in the traffic sets' elements), whatever its state, so that a backend that
+ * goes down and comes back keeps its counts. Memoized per farm object, as its chains (a build
+ * of 10,000 farms then reuses 40,000 names, and the planner compares them by identity).
  */
 export function farmCounters(farm: Farm): readonly string[] {
   const parts = partsOf(farm);
-  parts.counters ??= Object.freeze([
-    ...farm.backends.map((b) => flat(backendCounterName(farm.name, b.name))),
-    ...farm.backends.map((b) => flat(backendTrafficCounterName(farm.name, b.name))),
-  ]);
+  parts.counters ??= Object.freeze(farm.backends.map((b) => flat(backendCounterName(farm.name, b.name))));
   return parts.counters;
 }
 

@@ -42,7 +42,7 @@ function map(ir: IrRuleset, name: string, family: TableFamily = "inet"): IrMap {
 
 const chainNames = (ir: IrRuleset, family: TableFamily = "inet") => table(ir, family).chains.map((c) => c.name);
 /** The service maps' elements (the traffic maps' are counters: see "traffic counters"). */
-const allElements = (ir: IrRuleset) => ir.tables.flatMap((t) => t.maps.filter((m) => m.value !== "counter").flatMap((m) => m.elements));
+const allElements = (ir: IrRuleset) => ir.tables.flatMap((t) => t.maps.filter((m) => m.value !== "counted").flatMap((m) => m.elements));
 
 function thrown(fn: () => unknown): ConfigError {
   try {
@@ -128,14 +128,14 @@ describe("tables and hooks", () => {
       ["svc6-ranges", "inet_proto . ipv6_addr . inet_service", true, undefined],
       ["svc6-proto", "inet_proto . ipv6_addr", false, undefined],
       ["svc6-addr", "ipv6_addr", false, undefined],
-      ["traffic4-ports", t4, false, "counter"],
-      ["traffic4-ranges", t4, true, "counter"],
-      ["traffic4-proto", t4, true, "counter"],
-      ["traffic4-addr", "ipv4_addr . ipv4_addr", false, "counter"],
-      ["traffic6-ports", t6, false, "counter"],
-      ["traffic6-ranges", t6, true, "counter"],
-      ["traffic6-proto", t6, true, "counter"],
-      ["traffic6-addr", "ipv6_addr . ipv6_addr", false, "counter"],
+      ["traffic4-ports", t4, false, "counted"],
+      ["traffic4-ranges", t4, true, "counted"],
+      ["traffic4-proto", t4, true, "counted"],
+      ["traffic4-addr", "ipv4_addr . ipv4_addr", false, "counted"],
+      ["traffic6-ports", t6, false, "counted"],
+      ["traffic6-ranges", t6, true, "counted"],
+      ["traffic6-proto", t6, true, "counted"],
+      ["traffic6-addr", "ipv6_addr . ipv6_addr", false, "counted"],
     ]);
     expect(allElements(ir)).toEqual([]);
   });
@@ -193,8 +193,8 @@ describe("traffic counters", () => {
     const key4 = "ct original ip daddr . ct original protocol . ct original proto-dst . ct reply ip saddr . ct reply proto-src";
     const key6 = "ct original ip6 daddr . ct original protocol . ct original proto-dst . ct reply ip6 saddr . ct reply proto-src";
     const lookups = (key: string, ip: 4 | 6) => [
-      ...["ports", "ranges", "proto"].flatMap((m) => ["tcp", "udp", "sctp"].map((p) => `meta l4proto ${p} counter name ${key} map @traffic${ip}-${m} accept`)),
-      `counter name ct original ip${ip === 4 ? "" : "6"} daddr . ct reply ip${ip === 4 ? "" : "6"} saddr map @traffic${ip}-addr accept`,
+      ...["ports", "ranges", "proto"].flatMap((m) => ["tcp", "udp", "sctp"].map((p) => `meta l4proto ${p} ${key} @traffic${ip}-${m} accept`)),
+      `ct original ip${ip === 4 ? "" : "6"} daddr . ct reply ip${ip === 4 ? "" : "6"} saddr @traffic${ip}-addr accept`,
     ];
     expect(traffic.rules).toEqual(["ct status and dnat == 0 accept", ...lookups(key4, 4), ...lookups(key6, 6)]);
   });
@@ -259,12 +259,13 @@ describe("traffic counters", () => {
 });
 
 describe("named counters", () => {
-  it("two per backend of each NAT farm, whatever the backend's state, named c/FARM/BACKEND and t/FARM/BACKEND", () => {
+  it("one per backend of each NAT farm, whatever the backend's state, named c/FARM/BACKEND (traffic counts in the traffic sets' elements)", () => {
     const ir = build([
       farm({ backends: [bk("b1", "198.18.2.11"), bk("b2", "198.18.2.12", { state: "down" })] }),
       farm({ name: "dns", "virtual-ports": "53", protocol: "udp", backends: [bk("x-1.y", "198.18.2.21")] }),
     ]);
-    expect(ir.tables[0]?.counters).toEqual(["c/web/b1", "c/web/b2", "t/web/b1", "t/web/b2", "c/dns/x-1.y", "t/dns/x-1.y"]);
+    expect(ir.tables[0]?.counters).toEqual(["c/web/b1", "c/web/b2", "c/dns/x-1.y"]);
+    expect(map(ir, "traffic4-ports").elements.map(([, name]) => name)).toEqual(["t/web/b1", "t/web/b2", "t/dns/x-1.y"]);
     expect(chain(ir, "farm-dns-4").rules).toEqual(["jump sched-dns-4", "ct mark 0xc0000000 counter name c/dns/x-1.y dnat ip to 198.18.2.21", "drop"]);
   });
 

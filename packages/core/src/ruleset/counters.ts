@@ -1,9 +1,10 @@
 import { COUNTER_NAME } from "./ir.ts";
 
-// Counter names: two named counters per backend of each NAT farm. `c/FARM/BACKEND` counts the
-// connections the farm chain gives the backend (nat chains see a connection's first packet
-// only); `t/FARM/BACKEND` counts every packet and byte of those connections, both ways (the
-// traffic chain, see traffic.ts). Farm and backend names cannot hold "/" (letters, digits,
+// Counter names: two counters per backend of each NAT farm. `c/FARM/BACKEND`, a named counter
+// object, counts the connections the farm chain gives the backend (nat chains see a
+// connection's first packet only); `t/FARM/BACKEND` names the elements of the traffic sets that
+// count every packet and byte of those connections, both ways (the traffic chain, see
+// traffic.ts): the agent reads the elements and reports their sum under this name. Farm and backend names cannot hold "/" (letters, digits,
 // "_", ".", "-"), so a name splits back into its kind, farm and backend without a table to
 // look them up in; nft reads it bare, and it stays far under the kernel's 255 bytes (at most 129).
 

@@ -20,11 +20,12 @@ export type NftOp =
   | (At & { op: "delete chain"; chain: string })
   | (At & { op: "flush chain"; chain: string })
   | (At & { op: "add rule"; chain: string; rule: string })
-  | (At & { op: "add map"; map: string; key: string; interval: boolean; value?: "counter" })
+  | (At & { op: "add map"; map: string; key: string; interval: boolean; value?: "counter" | "counted" })
   | (At & { op: "delete map"; map: string })
   | (At & { op: "add counter"; counter: string })
   | (At & { op: "delete counter"; counter: string })
-  | (At & { op: "add element"; map: string; elements: [key: string, value: string][] })
+  /** `counted`: the map is a counted set, whose elements go to nft as their keys alone (see IrMapValueSchema). */
+  | (At & { op: "add element"; map: string; elements: [key: string, value: string][]; counted?: true })
   | (At & { op: "delete element"; map: string; keys: string[] });
 
 /** Elements go into as few commands as fit in lines shorter than this (nft reads any length; this keeps errors readable). */
@@ -86,15 +87,21 @@ const addChainOp = (at: At, chain: IrChain): NftOp =>
   chain.hook === undefined ? { op: "add chain", ...at, chain: chain.name } : { op: "add chain", ...at, chain: chain.name, hook: { ...chain.hook } };
 
 // A verdict map's op has no `value`, as before counter maps.
-const addMapOp = (at: At, map: IrMap): NftOp =>
-  mapValueOf(map) === "counter" ? { op: "add map", ...at, map: map.name, key: map.key, interval: map.interval, value: "counter" } : { op: "add map", ...at, map: map.name, key: map.key, interval: map.interval };
+const addMapOp = (at: At, map: IrMap): NftOp => {
+  const value = mapValueOf(map);
+  return value === "verdict" ? { op: "add map", ...at, map: map.name, key: map.key, interval: map.interval } : { op: "add map", ...at, map: map.name, key: map.key, interval: map.interval, value };
+};
+
+/** An add of `elements` to `map`, marked when the map is a counted set. */
+export const addElementOp = (at: At, map: IrMap, elements: [key: string, value: string][]): NftOp =>
+  mapValueOf(map) === "counted" ? { op: "add element", ...at, map: map.name, elements, counted: true } : { op: "add element", ...at, map: map.name, elements };
 
 function addRules(plan: Plan, at: At, chain: IrChain): void {
   for (const rule of chain.rules) plan.addRules.push({ op: "add rule", ...at, chain: chain.name, rule });
 }
 
 function addAllElements(plan: Plan, at: At, map: IrMap): void {
-  if (map.elements.length > 0) plan.addElements.push({ op: "add element", ...at, map: map.name, elements: map.elements.map(([k, v]) => [k, v]) });
+  if (map.elements.length > 0) plan.addElements.push(addElementOp(at, map, map.elements.map(([k, v]) => [k, v])));
 }
 
 const samePairs = (a: IrMap["elements"], b: IrMap["elements"]): boolean =>
@@ -206,7 +213,7 @@ function planTable(plan: Plan, from: IrTable, to: IrTable): void {
     const staleSet = new Set(stale);
     const fresh = map.elements.filter(([key]) => !before.has(key) || staleSet.has(key));
     if (stale.length > 0) plan.deleteElements.push({ op: "delete element", ...at, map: map.name, keys: stale });
-    if (fresh.length > 0) plan.addElements.push({ op: "add element", ...at, map: map.name, elements: fresh.map(([k, v]) => [k, v]) });
+    if (fresh.length > 0) plan.addElements.push(addElementOp(at, map, fresh.map(([k, v]) => [k, v])));
   }
 
   // Deletions: maps first (their elements may `goto` a chain deleted next), counters (no rule
@@ -360,7 +367,11 @@ export function renderOps(ops: readonly NftOp[]): string {
         lines.push(`add rule ${where} ${op.chain} ${op.rule}`);
         break;
       case "add map":
-        lines.push(`add map ${where} ${op.map} { type ${op.key} : ${op.value ?? "verdict"};${op.interval ? " flags interval;" : ""} }`);
+        lines.push(
+          op.value === "counted"
+            ? `add set ${where} ${op.map} { type ${op.key};${op.interval ? " flags interval;" : ""} counter; }`
+            : `add map ${where} ${op.map} { type ${op.key} : ${op.value ?? "verdict"};${op.interval ? " flags interval;" : ""} }`,
+        );
         break;
       case "delete map":
         lines.push(`delete map ${where} ${op.map}`);
@@ -371,7 +382,7 @@ export function renderOps(ops: readonly NftOp[]): string {
         break;
       case "add element":
       case "delete element": {
-        const items = op.op === "add element" ? op.elements.map(([k, v]) => `${k} : ${v}`) : op.keys;
+        const items = op.op === "delete element" ? op.keys : op.counted ? op.elements.map(([k]) => k) : op.elements.map(([k, v]) => `${k} : ${v}`);
         const prefix = `${op.op} ${where} ${op.map} { `;
         for (const group of chunks(items, MAX_ELEMENT_LINE - prefix.length - 2)) lines.push(`${prefix}${group.join(", ")} }`);
         break;

@@ -149,12 +149,10 @@ describe("planDelta: hand-written changes", () => {
     expect(delta(A, B)).toEqual([
       "add counter inet switchyard c/api/a",
       "add counter inet switchyard c/api/b",
-      "add counter inet switchyard t/api/a",
-      "add counter inet switchyard t/api/b",
       "add chain inet switchyard sched-api-4",
       "add chain inet switchyard farm-api-4",
       "add element inet switchyard svc4-ports { tcp . 198.18.1.102 . 8443 : goto farm-api-4 }",
-      "add element inet switchyard traffic4-ports { 198.18.1.102 . tcp . 8443 . 198.18.2.11 . 8080 : t/api/a, 198.18.1.102 . tcp . 8443 . 198.18.2.12 . 8080 : t/api/b }",
+      "add element inet switchyard traffic4-ports { 198.18.1.102 . tcp . 8443 . 198.18.2.11 . 8080, 198.18.1.102 . tcp . 8443 . 198.18.2.12 . 8080 }",
       ...farmRules(B, "sched-api-4"),
       ...farmRules(B, "farm-api-4"),
     ]);
@@ -170,8 +168,6 @@ describe("planDelta: hand-written changes", () => {
       "delete element inet switchyard traffic4-ports { 198.18.1.53 . udp . 53 . 198.18.2.21 . 53, 198.18.1.53 . udp . 53 . 198.18.2.22 . 53 }",
       "delete counter inet switchyard c/dns/a",
       "delete counter inet switchyard c/dns/b",
-      "delete counter inet switchyard t/dns/a",
-      "delete counter inet switchyard t/dns/b",
       "delete chain inet switchyard sched-dns-4",
       "delete chain inet switchyard farm-dns-4",
     ]);
@@ -183,7 +179,7 @@ describe("planDelta: hand-written changes", () => {
       "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }",
       "delete element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 80 . 198.18.2.12 . 8080 }",
       "add element inet switchyard svc4-ranges { tcp . 198.18.1.100 . 80-90 : goto farm-web-4 }",
-      "add element inet switchyard traffic4-ranges { 198.18.1.100 . tcp . 80-90 . 198.18.2.11 . 8080 : t/web/a, 198.18.1.100 . tcp . 80-90 . 198.18.2.12 . 8080 : t/web/b }",
+      "add element inet switchyard traffic4-ranges { 198.18.1.100 . tcp . 80-90 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 80-90 . 198.18.2.12 . 8080 }",
     ]);
   });
 
@@ -194,7 +190,7 @@ describe("planDelta: hand-written changes", () => {
       "delete element inet switchyard svc4-ranges { tcp . 198.18.1.100 . 8000-8100 }",
       "delete element inet switchyard traffic4-ranges { 198.18.1.100 . tcp . 8000-8100 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 8000-8100 . 198.18.2.12 . 8080 }",
       "add element inet switchyard svc4-ranges { tcp . 198.18.1.100 . 8050-8200 : goto farm-web-4 }",
-      "add element inet switchyard traffic4-ranges { 198.18.1.100 . tcp . 8050-8200 . 198.18.2.11 . 8080 : t/web/a, 198.18.1.100 . tcp . 8050-8200 . 198.18.2.12 . 8080 : t/web/b }",
+      "add element inet switchyard traffic4-ranges { 198.18.1.100 . tcp . 8050-8200 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 8050-8200 . 198.18.2.12 . 8080 }",
     ]);
   });
 
@@ -204,8 +200,6 @@ describe("planDelta: hand-written changes", () => {
     expect(delta(A2, B2)).toEqual([
       "add counter inet switchyard c/www/a",
       "add counter inet switchyard c/www/b",
-      "add counter inet switchyard t/www/a",
-      "add counter inet switchyard t/www/b",
       "add chain inet switchyard sched-www-4",
       "add chain inet switchyard farm-www-4",
       "flush chain inet switchyard sched-web-4",
@@ -215,12 +209,10 @@ describe("planDelta: hand-written changes", () => {
       "delete element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 80 . 198.18.2.12 . 8080 }",
       "delete counter inet switchyard c/web/a",
       "delete counter inet switchyard c/web/b",
-      "delete counter inet switchyard t/web/a",
-      "delete counter inet switchyard t/web/b",
       "delete chain inet switchyard sched-web-4",
       "delete chain inet switchyard farm-web-4",
       "add element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 : goto farm-www-4 }",
-      "add element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080 : t/www/a, 198.18.1.100 . tcp . 80 . 198.18.2.12 . 8080 : t/www/b }",
+      "add element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080, 198.18.1.100 . tcp . 80 . 198.18.2.12 . 8080 }",
       ...farmRules(B2, "sched-www-4"),
       ...farmRules(B2, "farm-www-4"),
     ]);
@@ -418,7 +410,7 @@ describe("planDelta at scale", () => {
   it("adding one farm to 1,000: a few operations, and nothing for the others", () => {
     const B = build([...farms(() => 3), { name: "new", "virtual-addr": "198.18.9.1", "virtual-ports": "80", backends: [bk("a", "198.18.2.1")] }]);
     const ops = planDelta(A, B, T);
-    expect(ops.map((op) => op.op)).toEqual(["add counter", "add counter", "add chain", "add chain", "add element", "add element", "add rule", "add rule", "add rule", "add rule"]);
+    expect(ops.map((op) => op.op)).toEqual(["add counter", "add chain", "add chain", "add element", "add element", "add rule", "add rule", "add rule", "add rule"]);
   });
 });
 
@@ -459,7 +451,7 @@ describe("planDelta: named counters", () => {
 
   it("a down backend keeps its counter (it comes back with its count)", () => {
     const B = build([web({ backends: [bk("a", "198.18.2.11", { port: 8080 }), bk("b", "198.18.2.12", { port: 8080, state: "down" })] })]);
-    expect(table(B).counters).toEqual(["c/web/a", "c/web/b", "t/web/a", "t/web/b"]);
+    expect(table(B).counters).toEqual(["c/web/a", "c/web/b"]);
     expect(planDelta(build([web()]), B, T).some((op) => op.op.endsWith("counter"))).toBe(false);
   });
 
@@ -468,7 +460,7 @@ describe("planDelta: named counters", () => {
     const firstRule = ops.findIndex((op) => op.op === "add rule");
     const counters = ops.flatMap((op, i) => (op.op === "add counter" ? [i] : []));
     const firstElement = ops.findIndex((op) => op.op === "add element");
-    expect(counters).toHaveLength(4);
+    expect(counters).toHaveLength(2);
     expect(Math.max(...counters)).toBeLessThan(firstRule);
     expect(Math.max(...counters)).toBeLessThan(firstElement);
   });
@@ -479,5 +471,16 @@ describe("planDelta: named counters", () => {
     );
     expect(() => renderOps([{ op: "add counter", ...at, counter: "x; flush ruleset" }])).toThrow(/is not a counter name/);
     expect(() => renderOps([{ op: "delete counter", ...at, counter: "table" }])).toThrow(/is not a counter name/);
+  });
+
+  it("a counted set: declared with its counter flag, its elements added as keys alone (their names stay in the IR)", () => {
+    const key = "ipv4_addr . ipv4_addr";
+    const set: IrMap = { name: "traffic4-addr", key, interval: false, value: "counted", elements: [["198.18.1.1 . 198.18.2.1", "t/web/a"]] };
+    const ops = planDelta(null, { tables: [{ family: "inet", name: T, maps: [set], chains: [] }] }, T);
+    expect(renderOps(ops)).toContain(
+      ["add table inet switchyard", "add set inet switchyard traffic4-addr { type ipv4_addr . ipv4_addr; counter; }", "add element inet switchyard traffic4-addr { 198.18.1.1 . 198.18.2.1 }", ""].join("\n"),
+    );
+    const ranges: IrMap = { ...set, name: "r", interval: true, elements: [] };
+    expect(renderOps(planDelta(null, { tables: [{ family: "inet", name: T, maps: [ranges], chains: [] }] }, T))).toContain("add set inet switchyard r { type ipv4_addr . ipv4_addr; flags interval; counter; }");
   });
 });

@@ -83,7 +83,7 @@ function dump(state: Map<string, FakeTable>): IrRuleset {
         name,
         key: m.key,
         interval: m.interval,
-        ...(m.value === "counter" ? { value: m.value } : {}),
+        ...(m.value !== "verdict" ? { value: m.value } : {}),
         elements: [...m.elements].sort(([a], [b]) => byName(a, b)),
       })),
     chains: [...t.chains]

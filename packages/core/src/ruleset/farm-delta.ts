@@ -1,7 +1,7 @@
 import type { Config, Farm } from "../model/farm.ts";
 import { farmPosition } from "../model/farm-index.ts";
 import { buildRuleset, DEFAULT_TABLE, farmCounters, type BuildOptions } from "./build.ts";
-import type { NftOp } from "./delta.ts";
+import { addElementOp, type NftOp } from "./delta.ts";
 import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
 import type { ElementPatch, IrPatch, NamedListPatch, TablePatch } from "./ir-patch.ts";
 
@@ -382,7 +382,7 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
     const stale = [...removed].filter(([key, { item }]) => inserted.get(key)?.item[1] !== item[1]).sort((a, b) => a[1].at - b[1].at);
     const fresh = [...inserted].filter(([key, { item }]) => removed.get(key)?.item[1] !== item[1]).sort((a, b) => a[1].at - b[1].at);
     if (stale.length > 0) deleteElements.push({ op: "delete element", ...at, map: map.name, keys: stale.map(([key]) => key) });
-    if (fresh.length > 0) addElements.push({ op: "add element", ...at, map: map.name, elements: fresh.map(([k, { item }]) => [k, item[1]]) });
+    if (fresh.length > 0) addElements.push(addElementOp(at, map, fresh.map(([k, { item }]) => [k, item[1]])));
     const nextMap: IrMap = { ...map, elements };
     if (patchable(edits, map.elements, elementKey, removed, inserted)) {
       const remove = [...removed.keys()].filter((k) => !inserted.has(k));

@@ -1,4 +1,4 @@
-import { IrRulesetSchema, mapValueOf, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
+import { COUNTER_NAME, IrRulesetSchema, mapValueOf, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
 import { IrPatchSchema, type IrPatch, type TablePatch } from "./ir-patch.ts";
 
 // The agent composes every table, chain and map command itself; only rule statements and
@@ -347,6 +347,11 @@ function checkElement(index: TableIndex, map: IrMap, key: string, value: string,
   if (valueProblems.length > 0) return;
   if (map.value === "counter") {
     if (!index.counters.has(value)) reasons.push(`${at} value ${snippet(value)}: is not a counter of ${index.where} (a counter map's values are the table's own counters, by name)`);
+    return;
+  }
+  if (map.value === "counted") {
+    // Never sent to nft: the name the agent reports the element's counter under.
+    if (!COUNTER_NAME.test(value)) reasons.push(`${at} value ${snippet(value)}: must be a counter name (what the agent reports the element's count under)`);
     return;
   }
   const target = verdictTarget(value);

@@ -315,9 +315,10 @@ describe("checkIr refuses map elements that are not plain keys and verdicts", ()
 });
 
 describe("checkIr: named counters", () => {
-  it("the renderer's counters pass: two per backend, named by the farm's rules and the traffic maps", () => {
+  it("the renderer's counters pass: one per backend, named by the farm's rules; the traffic sets' elements count for themselves", () => {
     const ir = base();
-    expect(inet(ir).counters).toEqual(["c/web/a", "c/web/b", "t/web/a", "t/web/b"]);
+    expect(inet(ir).counters).toEqual(["c/web/a", "c/web/b"]);
+    expect((inet(ir).maps.find((m) => m.name === "traffic4-ports") as IrMap).value).toBe("counted");
     expect(chainOf(inet(ir), "farm-web-4").rules.slice(1, -1).every((r) => / counter name c\/web\/[ab] dnat /.test(r))).toBe(true);
     expect(() => checkIr(ir, T)).not.toThrow();
   });
@@ -345,12 +346,32 @@ describe("checkIr: named counters", () => {
     expect(rejected(withRule("counter name ct original ip daddr . ct reply ip saddr map @nope")).reasons.join("\n")).toContain('"@nope" is not a map of table inet switchyard');
   });
 
-  it("passes a counter looked up in a counter map, and refuses a counter map's value that is not the table's counter", () => {
-    expect(() => checkIr(withRule("counter name ct original ip daddr . ct reply ip saddr map @traffic4-addr"), T)).not.toThrow();
+  it("passes a counter looked up in a counter map (an IR from before counted sets), and refuses a counter map's value that is not the table's counter", () => {
+    const legacy = () => {
+      const ir = base();
+      const table = inet(ir);
+      table.counters = [...(table.counters ?? []), "t/web/a"];
+      table.maps = [...table.maps, { name: "old-traffic", key: "ipv4_addr . ipv4_addr", interval: false, value: "counter", elements: [["198.18.1.1 . 198.18.2.1", "t/web/a"]] }];
+      return ir;
+    };
+    const ir = legacy();
+    chainOf(inet(ir), "farm-web-4").rules[1] = "counter name ct original ip daddr . ct reply ip saddr map @old-traffic";
+    expect(() => checkIr(ir, T)).not.toThrow();
+    const wrong = legacy();
+    (inet(wrong).maps.at(-1) as IrMap).elements.push(["198.18.1.2 . 198.18.2.1", "c/other/x"]);
+    expect(rejected(wrong).reasons.join("\n")).toMatch(/map old-traffic, element 2 value "c\/other\/x": is not a counter of table inet switchyard/);
+    // A counted set holds no counters by name: a `counter name … map` into it is refused.
+    expect(rejected(withRule("counter name ct original ip daddr . ct reply ip saddr map @traffic4-addr")).reasons.join("\n")).toContain('"counter name … map @traffic4-addr" looks a counter up in a map of counteds');
+  });
+
+  it("a counted set: looked up by a rule, its elements' names are report names only, and must be counter names", () => {
+    expect(() => checkIr(withRule("ct original ip daddr . ct reply ip saddr @traffic4-addr accept"), T)).not.toThrow();
     const ir = base();
     const map = inet(ir).maps.find((m) => m.name === "traffic4-ports") as IrMap;
-    map.elements = [...map.elements, ["198.18.1.1 . tcp . 1 . 198.18.2.1 . 1", "c/other/x"]];
-    expect(rejected(ir).reasons.join("\n")).toMatch(/map traffic4-ports, element \d+ value "c\/other\/x": is not a counter of table inet switchyard/);
+    map.elements = [...map.elements, ["198.18.1.1 . tcp . 1 . 198.18.2.1 . 1", "t/not-a-counter-of/the-table"]];
+    expect(() => checkIr(ir, T)).not.toThrow();
+    map.elements = [...map.elements, ["198.18.1.1 . tcp . 2 . 198.18.2.1 . 2", "9 bad"]];
+    expect(rejected(ir).reasons.join("\n")).toMatch(/map traffic4-ports, element \d+ value "9 bad": /);
   });
 
   it("refuses duplicate counters, command words and malformed names", () => {

@@ -13,8 +13,14 @@ const identifier = IrIdentifierSchema;
 /** One map element: [key, verdict] in nft syntax. */
 export const IrElementSchema = z.tuple([z.string(), z.string()]);
 
-/** What a map's elements map to: a verdict, or one of the table's named counters (a rule's `counter name ... map @m`). */
-export const IrMapValueSchema = z.enum(["verdict", "counter"]);
+/**
+ * What a map's elements map to: a verdict; one of the table's named counters (a rule's
+ * `counter name ... map @m`, core's traffic maps before "counted", still read from state dirs);
+ * or nothing: "counted" is a set whose elements each carry their own counter (nft's `counter`
+ * flag), bumped when a rule's lookup (`... @s`) matches them. A counted element's second slot
+ * names the counter it is (`t/FARM/BACKEND`) for the agent's reports; nft never sees it.
+ */
+export const IrMapValueSchema = z.enum(["verdict", "counter", "counted"]);
 
 export const IrMapSchema = z.strictObject({
   name: identifier,
@@ -23,10 +29,11 @@ export const IrMapSchema = z.strictObject({
   interval: z.boolean(),
   /**
    * Left out for a verdict map, so that an IR from before counter maps parses and hashes as
-   * it did; "counter" for a map whose values name counters of the table.
+   * it did; "counter" for a map whose values name counters of the table; "counted" for a set
+   * of counting elements.
    */
   value: IrMapValueSchema.optional(),
-  /** [key, value] pairs in nft syntax, e.g. ["tcp . 198.18.1.100 . 80", "goto farm-web-4"] or [..., "t/web/b1"]. */
+  /** [key, value] pairs in nft syntax, e.g. ["tcp . 198.18.1.100 . 80", "goto farm-web-4"]; [key, "t/web/b1"] in a counter map or a counted set. */
   elements: z.array(IrElementSchema),
 });
 

@@ -219,7 +219,7 @@ describe("nft --check accepts what the renderer writes (property)", () => {
 });
 
 describe("nft --check accepts the traffic counters", () => {
-  it("the forward chain and the counter maps of every kind of NAT farm (ports, range, every port, every protocol, dual, shared backends)", () => {
+  it("the forward chain and the counted sets of every kind of NAT farm (ports, range, every port, every protocol, dual, shared backends), seeded or not", () => {
     const config = parseConfig({
       farms: [
         {
@@ -248,11 +248,20 @@ describe("nft --check accepts the traffic counters", () => {
         },
       ],
     });
-    const script = renderReplaceScript(buildRuleset(config, { table: TABLE }), TABLE);
+    const ir = buildRuleset(config, { table: TABLE });
+    const script = renderReplaceScript(ir, TABLE);
     expect(script).toContain("type filter hook forward priority 0; policy accept;");
-    expect(script).toContain("198.18.1.100 . tcp . 8000-8100 . 198.18.2.11 . 8000-8100 : t/web/b2");
-    expect(script).toContain("2001:db8:1::102 . sctp . 9000-9100 . 2001:db8:2::10 . 8080 : t/v6/b6");
+    expect(script).toContain("\tset traffic4-ranges {\n\t\ttype ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service\n\t\tflags interval\n\t\tcounter\n");
+    expect(script).toMatch(/\t{3}198\.18\.1\.100 \. tcp \. 8000-8100 \. 198\.18\.2\.11 \. 8000-8100[,\n]/);
+    expect(script).toMatch(/\t{3}2001:db8:1::102 \. sctp \. 9000-9100 \. 2001:db8:2::10 \. 8080[,\n]/);
+    expect(script).not.toContain("t/");
     expectAccepted(script);
+    // web/b2 has three elements (80, 443, the range): its count seeds the first of them only.
+    const seeded = renderReplaceScript(ir, TABLE, new Map([["t/web/b2", { packets: 7, bytes: 700 }], ["c/web/b2", { packets: 2, bytes: 120 }]]));
+    expect(seeded.match(/counter packets 7 bytes 700/g)).toHaveLength(1);
+    expect(seeded).toContain("\t\t\t198.18.1.100 . tcp . 80 . 198.18.2.11 . 80 counter packets 7 bytes 700,\n");
+    expect(seeded).toContain("\tcounter c/web/b2 {\n\t\tpackets 2 bytes 120\n\t}");
+    expectAccepted(seeded);
   });
 });
 

@@ -3,11 +3,35 @@ import { mapValueOf, OWNED_FAMILIES, type IrChain, type IrMap, type IrRuleset, t
 // IR -> nft text. Pure and deterministic: the same IR gives the same bytes, which is what
 // unit tests compare and what the agent hands to `nft -f -`.
 
-function renderMap(map: IrMap): string {
+function renderMap(map: IrMap, counters: CounterValues | undefined, seeded: Set<string>): string {
+  if (mapValueOf(map) === "counted") return renderCountedSet(map, counters, seeded);
   const lines = [`\tmap ${map.name} {`, `\t\ttype ${map.key} : ${mapValueOf(map)}`];
   if (map.interval) lines.push("\t\tflags interval");
   if (map.elements.length > 0) {
     lines.push(`\t\telements = {\n${map.elements.map(([k, v]) => `\t\t\t${k} : ${v}`).join(",\n")}\n\t\t}`);
+  }
+  lines.push("\t}");
+  return lines.join("\n");
+}
+
+/**
+ * A set whose elements count: declared with `counter`, so that every element gets its own. A
+ * backend's counter is the sum of its elements (one per place of its farm: several when the farm
+ * has several ports), so the value `counters` holds for its name seeds the first element of
+ * that name in the table (`seeded` remembers which) and the others start from zero.
+ */
+function renderCountedSet(map: IrMap, counters: CounterValues | undefined, seeded: Set<string>): string {
+  const lines = [`\tset ${map.name} {`, `\t\ttype ${map.key}`];
+  if (map.interval) lines.push("\t\tflags interval");
+  lines.push("\t\tcounter");
+  if (map.elements.length > 0) {
+    const element = ([key, name]: readonly [string, string]) => {
+      if (counters === undefined || seeded.has(name)) return `\t\t\t${key}`;
+      seeded.add(name);
+      const start = counterStart(counters.get(name));
+      return start === "" ? `\t\t\t${key}` : `\t\t\t${key} counter ${start}`;
+    };
+    lines.push(`\t\telements = {\n${map.elements.map(element).join(",\n")}\n\t\t}`);
   }
   lines.push("\t}");
   return lines.join("\n");
@@ -33,15 +57,21 @@ export interface CounterValue {
 
 export type CounterValues = ReadonlyMap<string, CounterValue>;
 
-function renderCounter(name: string, values: CounterValues | undefined): string {
-  const v = values?.get(name);
+/** "packets N bytes M" for a value nft takes, else "" (the counter starts from zero). */
+function counterStart(v: CounterValue | undefined): string {
   const ok = (n: number) => Number.isSafeInteger(n) && n >= 0;
-  return v !== undefined && ok(v.packets) && ok(v.bytes) ? `\tcounter ${name} {\n\t\tpackets ${v.packets} bytes ${v.bytes}\n\t}` : `\tcounter ${name} {\n\t}`;
+  return v !== undefined && ok(v.packets) && ok(v.bytes) ? `packets ${v.packets} bytes ${v.bytes}` : "";
 }
 
-/** The table as one nft block; `counters` seeds named counters (a replace would otherwise start them from zero). */
+function renderCounter(name: string, values: CounterValues | undefined): string {
+  const start = counterStart(values?.get(name));
+  return start === "" ? `\tcounter ${name} {\n\t}` : `\tcounter ${name} {\n\t\t${start}\n\t}`;
+}
+
+/** The table as one nft block; `counters` seeds named counters and counted elements (a replace would otherwise start them from zero). */
 export function renderTable(table: IrTable, counters?: CounterValues): string {
-  const body = [...(table.counters ?? []).map((c) => renderCounter(c, counters)), ...table.maps.map(renderMap), ...table.chains.map(renderChain)];
+  const seeded = new Set<string>();
+  const body = [...(table.counters ?? []).map((c) => renderCounter(c, counters)), ...table.maps.map((m) => renderMap(m, counters, seeded)), ...table.chains.map(renderChain)];
   return `table ${table.family} ${table.name} {\n${body.join("\n")}\n}\n`;
 }
 
