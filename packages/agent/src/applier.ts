@@ -50,11 +50,12 @@ export interface ApplierOptions {
   checkPatch?: (from: IrRuleset, patch: IrPatch, to: IrRuleset, table: string) => void;
   fastPath?: FastPath;
   /**
-   * The kernel's named counters now, read before a full replace so that the new tables start
-   * from them (a replace deletes the table, and with it every counter). Without it, or when the
-   * read fails, counters start from zero.
+   * The kernel's counters now, read before a full replace so that the new tables start from
+   * them (a replace deletes the table, and with it every counter): the named ones, and the
+   * counted elements of `ir` (the IR about to be applied) that the kernel holds under the same
+   * key. Without it, or when the read fails, counters start from zero.
    */
-  readCounters?: () => Promise<CounterValues>;
+  readCounters?: (ir: IrRuleset) => Promise<CounterValues>;
   log?: Logger;
 }
 
@@ -176,8 +177,8 @@ export class Applier {
 
   private async replace(ir: IrRuleset): Promise<ApplyResult> {
     let counters: CounterValues | undefined;
-    if (this.options.readCounters !== undefined && ir.tables.some((t) => (t.counters?.length ?? 0) > 0)) {
-      counters = await this.options.readCounters().catch((error: unknown) => {
+    if (this.options.readCounters !== undefined && ir.tables.some((t) => (t.counters?.length ?? 0) > 0 || t.maps.some((m) => m.value === "counted"))) {
+      counters = await this.options.readCounters(ir).catch((error: unknown) => {
         this.options.log?.warn({ reason: message(error) }, "cannot read the counters before a full replace; they start from zero");
         return undefined;
       });

@@ -1,15 +1,18 @@
-import { parseCounterName, type BackendCounters, type CounterValue, type CounterValues, type CountersReport, type FarmCounters } from "@switchyard/core";
+import { parseCounterName, type BackendCounters, type CounterValue, type CounterValues, type CountersReport, type FarmCounters, type IrRuleset } from "@switchyard/core";
+import { addCountedValues, countedSets, kernelKey, listedKey } from "./counted-elements.ts";
 import type { Logger } from "./log.ts";
 import type { NftDriver } from "./nft/driver.ts";
 import type { CounterDumper } from "./nft/netlink/counters.ts";
+import type { ElementCounterDumper } from "./nft/netlink/elements.ts";
 
-// The agent's per-backend counters: core gives every backend of a NAT farm two named counters.
-// `c/FARM/BACKEND` is incremented by the farm chain's rule for each connection it sends
-// there (nat chains see the first packet of each connection only, so its packets are the
-// connections the backend was given); `t/FARM/BACKEND` by the forward chain for every packet
-// of those connections, both ways (its packets and bytes are the backend's traffic). Named
-// counters are kernel objects of the table: a chain flush and refill (every delta) leaves them
-// alone, and a full replace carries their values over (see Applier).
+// The agent's per-backend counters: core gives every backend of a NAT farm two counters.
+// `c/FARM/BACKEND`, a named counter, is incremented by the farm chain's rule for each
+// connection it sends there (nat chains see the first packet of each connection only, so its
+// packets are the connections the backend was given). `t/FARM/BACKEND` is the sum of the
+// traffic sets' elements that count for the backend: the forward chain looks every packet of
+// those connections up there, both ways (their packets and bytes are the backend's traffic).
+// Both live in the kernel's table: a chain flush and refill (every delta) leaves them alone,
+// and a full replace carries their values over (see Applier).
 
 export type { BackendCounters, CountersReport, FarmCounters } from "@switchyard/core";
 
@@ -88,15 +91,19 @@ export function countersMetrics(farms: readonly FarmCounters[]): string[] {
 }
 
 export interface CounterReaderOptions {
-  driver: Pick<NftDriver, "listCounters">;
+  driver: Pick<NftDriver, "listCounters" | "listSetCounters">;
   table: string;
   /** A netlink dump of the counters (tens of ms at 10,000 farms); nft -j (about 1 s there) when absent or when it fails. */
   dumper?: CounterDumper | null;
+  /** A netlink dump of the traffic sets' elements; `nft list set` when absent or when it fails. */
+  elements?: ElementCounterDumper | null;
+  /** The IR the kernel holds: its counted sets say which backend each element counts for. */
+  applied?: () => IrRuleset | null;
   log?: Logger;
   now?: () => number;
 }
 
-/** Reads the named counters of the agent's inet table. */
+/** Reads the named counters of the agent's inet table and the counted elements of its traffic sets. */
 export class CounterReader {
   readonly table: string;
   private readonly now: () => number;
@@ -106,8 +113,20 @@ export class CounterReader {
     this.now = options.now ?? Date.now;
   }
 
-  /** Every named counter of the table (empty when the table does not exist). */
-  async values(): Promise<Map<string, CounterValue>> {
+  /**
+   * Every counter of the table by name (empty when the table does not exist): the named ones,
+   * and the traffic sets' elements summed under the names `ir` gives them (by default the IR
+   * applied; a full replace passes the IR it is about to apply, whose elements then start
+   * from what the kernel's elements of the same key counted).
+   */
+  async values(ir: IrRuleset | null = this.options.applied?.() ?? null): Promise<Map<string, CounterValue>> {
+    const out = await this.named();
+    const sets = countedSets(ir, this.table);
+    if (sets.length > 0) await this.addElements(sets, out);
+    return out;
+  }
+
+  private async named(): Promise<Map<string, CounterValue>> {
     const { dumper, driver, log } = this.options;
     if (dumper) {
       try {
@@ -117,6 +136,22 @@ export class CounterReader {
       }
     }
     return (await driver.listCounters("inet", this.table)) ?? new Map();
+  }
+
+  private async addElements(sets: ReturnType<typeof countedSets>, into: Map<string, CounterValue>): Promise<void> {
+    const { elements, driver, log } = this.options;
+    const names = sets.map((s) => s.name);
+    if (elements) {
+      try {
+        addCountedValues(sets, elements.read(this.table, names), kernelKey, into);
+        return;
+      } catch (error) {
+        log?.warn({ reason: (error as Error).message }, "netlink dump of the traffic sets failed; reading them with nft");
+      }
+    }
+    const read = new Map<string, Map<string, CounterValue>>();
+    for (const name of names) read.set(name, (await driver.listSetCounters("inet", this.table, name)) ?? new Map());
+    addCountedValues(sets, read, listedKey, into);
   }
 
   async report(): Promise<CountersReport> {

@@ -2,7 +2,8 @@ import { buildRuleset, parseConfig, type CounterValue } from "@switchyard/core";
 import { describe, expect, it } from "vitest";
 import { Applier } from "./applier.ts";
 import { countersMetrics, farmCounters } from "./counters.ts";
-import { NftDriver, parseCounterListing } from "./nft/driver.ts";
+import { addCountedValues, countedSets, kernelKey, listedKey } from "./counted-elements.ts";
+import { NftDriver, parseCounterListing, parseSetCounterListing } from "./nft/driver.ts";
 import type { NftRunner, RunResult } from "./nft/runner.ts";
 
 describe("counters: names back to farms and backends", () => {
@@ -82,12 +83,22 @@ class Recorder implements NftRunner {
 describe("Applier: a full replace carries the counters over", () => {
   const ir = buildRuleset(parseConfig({ farms: [{ name: "web", "virtual-addr": "198.18.1.100", "virtual-ports": "80", backends: [{ name: "b1", "ip-addr": "198.18.2.11" }] }] }));
 
-  it("seeds each counter with what the kernel held before it deletes the table", async () => {
+  it("seeds each counter with what the kernel held before it deletes the table, the traffic sets' elements by the IR it applies", async () => {
     const nft = new Recorder();
-    const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", readCounters: async () => new Map([["c/web/b1", { packets: 41, bytes: 2460 }]]) });
+    const asked: unknown[] = [];
+    const readCounters = async (next: unknown) => {
+      asked.push(next);
+      return new Map([
+        ["c/web/b1", { packets: 41, bytes: 2460 }],
+        ["t/web/b1", { packets: 400, bytes: 90_000 }],
+      ]);
+    };
+    const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", readCounters });
     await applier.apply(ir);
+    expect(asked).toEqual([ir]);
     expect(nft.calls.map((c) => c.args)).toEqual(["-f -"]);
     expect(nft.calls[0]?.input).toContain("\tcounter c/web/b1 {\n\t\tpackets 41 bytes 2460\n\t}\n");
+    expect(nft.calls[0]?.input).toContain("\t\t\t198.18.1.100 . tcp . 80 . 198.18.2.11 . 80 counter packets 400 bytes 90000\n");
   });
 
   it("starts from zero when the read fails, and still applies", async () => {
@@ -95,5 +106,85 @@ describe("Applier: a full replace carries the counters over", () => {
     const applier = new Applier({ driver: new NftDriver(nft), table: "switchyard", readCounters: () => Promise.reject(new Error("nft gone")) });
     await applier.apply(ir);
     expect(nft.calls[0]?.input).toContain("\tcounter c/web/b1 {\n\t}\n");
+  });
+});
+
+describe("counted elements: the traffic sets' elements back to their backends", () => {
+  const config = parseConfig({
+    farms: [
+      {
+        name: "web",
+        "virtual-addr": "198.18.1.100",
+        "virtual-ports": "80,443,8000-8100",
+        backends: [
+          { name: "b1", "ip-addr": "198.18.2.11", port: "8080" },
+          { name: "b2", "ip-addr": "198.18.2.12" },
+        ],
+      },
+      { name: "v6", family: "ipv6", "virtual-addr": "2001:0db8:0001::0100", "virtual-ports": "53", protocol: "udp", backends: [{ name: "d1", "ip-addr": "2001:db8:2:0:0:0:0:11" }] },
+    ],
+  });
+  const ir = buildRuleset(config, { table: "t" });
+  const sets = countedSets(ir, "t");
+
+  it("finds the inet table's counted sets that hold elements", () => {
+    expect(sets.map((s) => s.name)).toEqual(["traffic4-ports", "traffic4-ranges", "traffic6-ports"]);
+    expect(countedSets(ir, "other")).toEqual([]);
+    expect(countedSets(null, "t")).toEqual([]);
+  });
+
+  it("sums a backend's elements (one per place of its farm), by the kernel's keys or by nft's text of them", () => {
+    const ports = sets[0];
+    const ranges = sets[1];
+    if (ports === undefined || ranges === undefined) throw new Error("no sets");
+    const by = (keyOf: typeof kernelKey) => {
+      const read = new Map<string, Map<string, CounterValue>>();
+      const put = (set: typeof ports, keyText: string, value: CounterValue) => {
+        const key = keyOf(set, keyText);
+        if (key === null) throw new Error(`no key for ${keyText}`);
+        read.set(set.name, (read.get(set.name) ?? new Map()).set(key, value));
+      };
+      put(ports, "198.18.1.100 . tcp . 80 . 198.18.2.11 . 8080", { packets: 1, bytes: 100 });
+      put(ports, "198.18.1.100 . tcp . 443 . 198.18.2.11 . 8080", { packets: 2, bytes: 200 });
+      put(ranges, "198.18.1.100 . tcp . 8000-8100 . 198.18.2.11 . 8080", { packets: 4, bytes: 400 });
+      put(ranges, "198.18.1.100 . tcp . 8000-8100 . 198.18.2.12 . 8000-8100", { packets: 8, bytes: 800 });
+      // What nft prints for the IPv6 element, whose IR text is written out long.
+      read.set("traffic6-ports", new Map([[keyOf === listedKey ? "2001:db8:1::100 . udp . 53 . 2001:db8:2::11 . 53" : (kernelKey(sets[2] as typeof ports, "2001:db8:1::100 . udp . 53 . 2001:db8:2::11 . 53") as string), { packets: 16, bytes: 1600 }]]));
+      const out = new Map<string, CounterValue>([["c/web/b1", { packets: 5, bytes: 300 }]]);
+      addCountedValues(sets, read, keyOf, out);
+      return out;
+    };
+    for (const keyOf of [kernelKey, listedKey]) {
+      expect(by(keyOf)).toEqual(
+        new Map([
+          ["c/web/b1", { packets: 5, bytes: 300 }],
+          ["t/web/b1", { packets: 7, bytes: 700 }],
+          ["t/web/b2", { packets: 8, bytes: 800 }],
+          ["t/v6/d1", { packets: 16, bytes: 1600 }],
+        ]),
+      );
+    }
+  });
+
+  it("reads nft's listing of a counted set", () => {
+    const listing = [
+      "table inet t {",
+      "\tset r {",
+      "\t\ttype ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service",
+      "\t\tflags interval",
+      "\t\tcounter",
+      "\t\telements = { 127.0.0.1 . udp . 1000-2000 . 127.0.0.1 . 1000-2000 counter packets 3 bytes 93,",
+      "\t\t\t     2001:db8::1 . udp . 0-65535 . 2001:db8::2 . 0-65535 counter packets 5 bytes 100 }",
+      "\t}",
+      "}",
+      "",
+    ].join("\n");
+    expect(parseSetCounterListing(listing)).toEqual(
+      new Map([
+        ["127.0.0.1 . udp . 1000-2000 . 127.0.0.1 . 1000-2000", { packets: 3, bytes: 93 }],
+        ["2001:db8::1 . udp . 0-65535 . 2001:db8::2 . 0-65535", { packets: 5, bytes: 100 }],
+      ]),
+    );
+    expect(parseSetCounterListing("table inet t {\n\tset r {\n\t\ttype ipv4_addr\n\t\tcounter\n\t}\n}\n")).toEqual(new Map());
   });
 });

@@ -12,6 +12,7 @@ import { DriftWatcher } from "./drift/watcher.ts";
 import { HeapTrimmer } from "./heap.ts";
 import { CounterReader } from "./counters.ts";
 import { openCounterDumper, type CounterDumper } from "./nft/netlink/counters.ts";
+import { openElementCounterDumper, type ElementCounterDumper } from "./nft/netlink/elements.ts";
 import { openChainRefiller, type ChainRefiller } from "./nft/netlink/refill.ts";
 
 import { ManagedAgent, ManagedFarms } from "./managed/managed.ts";
@@ -78,6 +79,7 @@ export class Daemon {
   private readonly refiller: ChainRefiller | null;
   private readonly counters: CounterReader;
   private readonly dumper: CounterDumper | null;
+  private readonly elementDumper: ElementCounterDumper | null;
   private readonly heap: HeapTrimmer;
   private server: JsonServer | null = null;
   private starting: Promise<void> | null = null;
@@ -98,13 +100,21 @@ export class Daemon {
     this.stateDir = new StateDir(options.stateDir);
     this.refiller = options.netlink === false ? null : openChainRefiller();
     this.dumper = options.netlink === false ? null : openCounterDumper();
-    this.counters = new CounterReader({ driver: this.driver, table: options.table, dumper: this.dumper, log: options.log });
+    this.elementDumper = options.netlink === false ? null : openElementCounterDumper();
+    this.counters = new CounterReader({
+      driver: this.driver,
+      table: options.table,
+      dumper: this.dumper,
+      elements: this.elementDumper,
+      applied: () => this.applier.lastApplied,
+      log: options.log,
+    });
     this.applier = new Applier({
       driver: this.driver,
       table: options.table,
       log: options.log,
       // A full replace (start-up, repair, a refused delta) carries the counters' values over.
-      readCounters: () => this.counters.values(),
+      readCounters: (ir) => this.counters.values(ir),
       ...(this.refiller !== null ? { fastPath: this.refiller } : {}),
       // A managed agent applies rule text it did not write: checked before anything reaches nft.
       ...(options.managed ? { checkIr, checkPatch: checkPatchedIr } : {}),
@@ -160,6 +170,7 @@ export class Daemon {
     this.heap.stop();
     this.refiller?.close();
     this.dumper?.close();
+    this.elementDumper?.close();
     await this.stateDir.close();
   }
 

@@ -88,11 +88,10 @@ describe("StandaloneFarms", () => {
     expect(nft.calls[0]?.input).toBe(
       [
         "add counter inet switchyard c/web/b2",
-        "add counter inet switchyard t/web/b2",
         // A backend added: its dnat rule in the farm chain, its traffic element, and the scheduler chain draws over both.
         "flush chain inet switchyard sched-web-4",
         "flush chain inet switchyard farm-web-4",
-        "add element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.12 . 80 : t/web/b2 }",
+        "add element inet switchyard traffic4-ports { 198.18.1.100 . tcp . 80 . 198.18.2.12 . 80 }",
         "add rule inet switchyard sched-web-4 ct mark set numgen random mod 4 offset 0x80000000",
         "add rule inet switchyard sched-web-4 ct mark 0x80000000-0x80000002 ct mark set numgen random mod 1 offset 0xc0000000",
         "add rule inet switchyard sched-web-4 ct mark 0x80000003 ct mark set numgen random mod 1 offset 0xc0000001",
@@ -160,7 +159,7 @@ describe("StandaloneFarms", () => {
         "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 }",
         `delete element inet switchyard traffic4-ports { ${t80} }`,
         "add element inet switchyard svc4-ports { tcp . 198.18.1.100 . 81 : goto farm-web-4 }",
-        `add element inet switchyard traffic4-ports { ${t81} : t/web/b1 }`,
+        `add element inet switchyard traffic4-ports { ${t81} }`,
         "",
       ].join("\n"),
     );
@@ -169,7 +168,7 @@ describe("StandaloneFarms", () => {
         "delete element inet switchyard svc4-ports { tcp . 198.18.1.100 . 81 }",
         `delete element inet switchyard traffic4-ports { ${t81} }`,
         "add element inet switchyard svc4-ports { tcp . 198.18.1.100 . 80 : goto farm-web-4 }",
-        `add element inet switchyard traffic4-ports { ${t80} : t/web/b1 }`,
+        `add element inet switchyard traffic4-ports { ${t80} }`,
         "",
       ].join("\n"),
     );

@@ -38,7 +38,7 @@ export function shapeOfListing(listing: string): TableShape {
   for (const line of listing.split("\n")) {
     const open = /^\t(chain|map|set|counter|quota|limit|ct helper|flowtable) (\S+) \{$/.exec(line);
     if (open) {
-      // A set is the agent's only as a counted set: taken for a map here, and its `counter` line checked below.
+      // A set is the agent's only as a counted set: taken for a map here until its block ends without a `counter` line.
       const kind = open[1] === "chain" ? "chain" : open[1] === "map" || open[1] === "set" ? "map" : "other";
       block = { kind, name: open[2] ?? "", ...(open[1] === "set" ? { counted: false } : {}) };
       if (kind === "chain") shape.chains.set(block.name, { hooked: false, rules: 0 });
@@ -50,6 +50,11 @@ export function shapeOfListing(listing: string): TableShape {
       continue;
     }
     if (/^\t\}$/.test(line)) {
+      // A set without the counter flag is none of the agent's counted sets.
+      if (block?.counted === false) {
+        shape.maps.delete(block.name);
+        shape.others.push(`set ${block.name}`);
+      }
       block = null;
       inElements = false;
       continue;

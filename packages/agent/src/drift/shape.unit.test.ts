@@ -245,9 +245,9 @@ describe("table shapes", () => {
       "T: chain farm-dns-6-gone is not the agent's",
       "T: map svc4-ports has 1 elements, expected 2",
       "T: map traffic4-ports has 4 elements, expected 5",
-      "T: map intruders is not the agent's",
       "T: counter c/dns/d4 is missing",
       "T: counter c/dns/zz is not the agent's",
+      "T: set intruders is not the agent's",
     ]);
   });
 });

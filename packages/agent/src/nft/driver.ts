@@ -65,6 +65,36 @@ export class NftDriver {
     }
     return parseCounterListing(result.stdout);
   }
+
+  /**
+   * The per-element counters of a set declared `counter` (`nft list set FAMILY TABLE SET`), by
+   * the element key's text as nft prints it; null when the set does not exist.
+   */
+  async listSetCounters(family: string, table: string, set: string): Promise<Map<string, CounterValue> | null> {
+    const result = await this.runner.run(["list", "set", family, table, set]);
+    if (result.code !== 0) {
+      if (/No such file or directory/.test(result.stderr)) return null;
+      throw new NftError("list", result.stderr);
+    }
+    return parseSetCounterListing(result.stdout);
+  }
+}
+
+/**
+ * The per-element counters of a set as `nft list set` prints them (`KEY counter packets N
+ * bytes M`, comma-separated in `elements = { … }`), by the key's text as nft prints it.
+ */
+export function parseSetCounterListing(text: string): Map<string, CounterValue> {
+  const out = new Map<string, CounterValue>();
+  const start = text.indexOf("elements = {");
+  if (start < 0) return out;
+  const end = text.indexOf("}", start);
+  const body = text.slice(start + "elements = {".length, end < 0 ? undefined : end);
+  for (const element of body.split(",")) {
+    const m = /^\s*(.+?) counter packets (\d+) bytes (\d+)\s*$/.exec(element);
+    if (m !== null) out.set(m[1] as string, { packets: Number(m[2]), bytes: Number(m[3]) });
+  }
+  return out;
 }
 
 /** nft's JSON of `list counters`: {"nftables": [{"metainfo": ...}, {"counter": {name, packets, bytes, ...}}, ...]}. */
