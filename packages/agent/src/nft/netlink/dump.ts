@@ -10,7 +10,8 @@ import { openNetfilterSocket, type NetfilterSocket } from "./socket.ts";
 export const NLMSG_HDRLEN = 16;
 export const NFGENMSG_LEN = 4;
 export const align4 = (n: number) => (n + 3) & ~3;
-const NLA_TYPE_MASK = 0x3fff;
+/** An attribute type without its NLA_F_NESTED and NLA_F_NET_BYTEORDER flags (the kernel sets them on some nests, not all). */
+export const NLA_TYPE_MASK = 0x3fff;
 /** Bigger than any skb the kernel fills for one dump recv (netlink caps them at 32 KiB). */
 const RECV_BUFFER = 1 << 20;
 const ATTEMPTS = 3;
