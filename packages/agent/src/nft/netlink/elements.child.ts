@@ -3,7 +3,7 @@
 // and to the given addresses), then dumps the sets with the element counter dumper and lists
 // them with nft; prints what it saw as JSON on stdout. It refuses to run anywhere but in the
 // network namespace named NS: it loads rulesets and adds addresses.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -35,6 +35,8 @@ export interface ChildInput {
   /** Sets read with one `read`; the others are read one by one (timed: the 40,000-element one). */
   sets: string[];
   big: string;
+  /** Elements each commit of the churn adds or deletes in the big set. */
+  churn: number;
 }
 export interface ChildReport {
   loaded: boolean;
@@ -42,6 +44,8 @@ export interface ChildReport {
   listings: Record<string, string>;
   big: [string, number, number][];
   bigMs: number[];
+  /** Reads of the big set while another process adds and deletes one of its elements: each one's size, or the error it threw. */
+  churned: (number | string)[];
   missing: { set: Record<string, number>; table: Record<string, number> };
   refused: string;
 }
@@ -98,6 +102,27 @@ for (let i = 0; i < 5; i++) {
   big = entries(m);
 }
 
+// A hash set's dump that a commit lands in can miss elements, unflagged: each read must
+// come back complete (40,000, or 40,000 + input.churn with the churned elements) or throw. Commits
+// of many elements make a miss likely when the read does not check (one element: rarely).
+const churnElements = Array.from({ length: input.churn }, (_, i) => `10.200.${i >> 8}.${i & 255} . tcp . 80 . 10.9.0.1 . 8080`).join(", ");
+const churn = spawn(
+  "bash",
+  ["-c", `while :; do nft add element inet ${input.table} ${input.big} '{ ${churnElements} }'; nft delete element inet ${input.table} ${input.big} '{ ${churnElements} }'; sleep 0.02; done`],
+  { stdio: "ignore" },
+);
+const churned: (number | string)[] = [];
+for (const stop = Date.now() + 3000; Date.now() < stop; ) {
+  try {
+    churned.push(dumper.read(input.table, [input.big]).get(input.big)?.size ?? -1);
+  } catch (err) {
+    churned.push(String(err));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 5));
+}
+churn.kill();
+await new Promise((resolve) => churn.once("exit", resolve));
+
 const sizes = (m: Map<string, Map<string, CounterValue>>) => Object.fromEntries([...m].map(([set, elements]) => [set, elements.size]));
 const missing = {
   set: sizes(dumper.read(input.table, ["no-such-set", input.sets[0] ?? ""])),
@@ -112,5 +137,5 @@ try {
 }
 dumper.close();
 
-const report: ChildReport = { loaded: true, dumps, listings, big, bigMs, missing, refused };
+const report: ChildReport = { loaded: true, dumps, listings, big, bigMs, churned, missing, refused };
 process.stdout.write(JSON.stringify(report));

@@ -65,6 +65,8 @@ const RULES = [
 
 const BIG = "big";
 const BIG_SIZE = 40_000;
+/** Elements each commit adds or deletes while the big set is read (many, so that a read that does not check misses some). */
+const CHURN = 200;
 const bigElement = (i: number) => `198.18.${i >> 8}.${i & 255} . tcp . ${1024 + i} . 198.19.${i >> 8}.${i & 255} . 8080`;
 
 /** What is sent, and which element of which set it must count in (UDP payloads are 3 bytes). */
@@ -121,6 +123,7 @@ beforeAll(() => {
     traffic: TRAFFIC.map(({ proto, from, to, port, count }) => ({ proto, from, to, port, count })),
     sets: Object.keys(SETS),
     big: BIG,
+    churn: CHURN,
   };
   execFileSync("ip", ["netns", "add", ns]);
   try {
@@ -192,6 +195,15 @@ describe("set element counters read over netlink (in a scratch network namespace
     }
     const sorted = [...report.bigMs].sort((a, b) => a - b);
     console.log(`one read of ${BIG_SIZE} elements: median ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} ms of ${report.bigMs.length}`);
+  });
+
+  it("never returns a read that a commit landed in: complete, or an error saying the ruleset kept changing", () => {
+    expect(report.churned.length).toBeGreaterThan(5);
+    for (const outcome of report.churned) {
+      if (typeof outcome === "number") expect([BIG_SIZE, BIG_SIZE + CHURN]).toContain(outcome);
+      else expect(outcome).toContain("the ruleset changed during each of 3 reads");
+    }
+    console.log(`reads during churn: ${report.churned.filter((o) => typeof o === "number").length} complete, ${report.churned.filter((o) => typeof o === "string").length} gave up`);
   });
 
   it("reads a set or a table that does not exist as empty, and names the set when the kernel refuses", () => {

@@ -1,18 +1,20 @@
 import type { CounterValue } from "@switchyard/core";
 import * as C from "./constants.ts";
-import { align4, cString, eachAttr, NLA_TYPE_MASK, errnoText, nftDumpRequest, openDumpSocket, type DumpSocket } from "./dump.ts";
+import { align4, cString, eachAttr, errnoText, NLA_TYPE_MASK, nftDumpRequest, openDumpSocket, type DumpSocket } from "./dump.ts";
 
 // The per-element counters of sets declared with `counter`, read straight from the kernel:
 // one NFT_MSG_GETSETELEM dump per set on a netlink socket of this network namespace. `nft
 // list set` would first load nft's cache of the whole table (about 1 s at 10,000 farms).
 // Elements are keyed by the bytes the kernel holds (see set-key.ts for the same form computed
-// from an element's text), so that nothing here depends on the set's key type.
+// from an element's text), so that nothing here depends on the set's key type. One read is
+// of one generation of the ruleset: it starts again when a commit landed during it.
 
 export interface ElementCounterDumper {
   /**
    * For each set: its elements' counters by key (set-key.ts's form). A set (or table) that
    * does not exist reads as an empty map; elements without a counter are left out. Throws on
-   * any other netlink error, naming the set.
+   * any other netlink error, naming the set, and when the ruleset changed during each of 3
+   * attempts.
    */
   read(table: string, sets: readonly string[], family?: number): Map<string, Map<string, CounterValue>>;
   close(): void;
@@ -139,28 +141,36 @@ export function readElementMessage(buf: Buffer, start: number, end: number, into
   }
 }
 
+const ATTEMPTS = 3;
+
 class Dumper implements ElementCounterDumper {
   constructor(private readonly socket: DumpSocket) {}
 
   read(table: string, sets: readonly string[], family = C.NFPROTO_INET): Map<string, Map<string, CounterValue>> {
-    const out = new Map<string, Map<string, CounterValue>>();
-    for (const set of sets) {
-      const name = `set ${FAMILY_NAMES[family] ?? `family ${family}`} ${table} ${set}`;
-      let elements = new Map<string, CounterValue>();
-      const errno = this.socket.dump(
-        `element dump of ${name}`,
-        (seq) => elementDumpRequest(table, set, family, seq),
-        (message, buf, start, end) => {
-          if (message === C.NFT_MSG_NEWSETELEM) readElementMessage(buf, start, end, elements);
-        },
-        () => (elements = new Map()),
-      );
-      // ENOENT: no such table or set (the kernel looks both up before dumping anything).
-      if (errno === ENOENT) elements = new Map();
-      else if (errno !== 0) throw new Error(`netlink: the kernel refused the element dump of ${name}: ${errnoText(errno)}`);
-      out.set(set, elements);
+    // All the sets from one generation of the ruleset, or again: see DumpSocket.generation.
+    for (let attempt = 1; ; attempt++) {
+      const before = this.socket.generation();
+      const out = new Map(sets.map((set) => [set, this.readSet(table, set, family)]));
+      if (this.socket.generation() === before) return out;
+      if (attempt >= ATTEMPTS) throw new Error(`netlink: the ruleset changed during each of ${ATTEMPTS} reads of the element counters of table ${table}`);
     }
-    return out;
+  }
+
+  private readSet(table: string, set: string, family: number): Map<string, CounterValue> {
+    const name = `set ${FAMILY_NAMES[family] ?? `family ${family}`} ${table} ${set}`;
+    let elements = new Map<string, CounterValue>();
+    const errno = this.socket.dump(
+      `element dump of ${name}`,
+      (seq) => elementDumpRequest(table, set, family, seq),
+      (message, buf, start, end) => {
+        if (message === C.NFT_MSG_NEWSETELEM) readElementMessage(buf, start, end, elements);
+      },
+      () => (elements = new Map()),
+    );
+    // ENOENT: no such table or set (the kernel looks both up before dumping anything).
+    if (errno === ENOENT) return new Map();
+    if (errno !== 0) throw new Error(`netlink: the kernel refused the element dump of ${name}: ${errnoText(errno)}`);
+    return elements;
   }
 
   close(): void {
