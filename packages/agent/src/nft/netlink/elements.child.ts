@@ -1,8 +1,9 @@
 // Run by elements.integration.test.ts as `ip netns exec NS node --import tsx elements.child.ts NS`
-// with {script, traffic, big} on stdin: loads the nft script, sends the traffic (loopback, from
-// and to the given addresses), then dumps the sets with the element counter dumper and lists
-// them with nft; prints what it saw as JSON on stdout. It refuses to run anywhere but in the
-// network namespace named NS: it loads rulesets and adds addresses.
+// with a ChildInput on stdin: loads the nft script, sends the traffic (loopback, from and to
+// the given addresses), dumps the sets with the element counter dumper and lists them with
+// nft, then reads the big set while another process commits; prints what it saw as JSON on
+// stdout. It refuses to run anywhere but in the network namespace named NS: it loads rulesets
+// and adds addresses.
 import { execFileSync, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
