@@ -28,6 +28,7 @@ export const SO_RCVTIMEO = 20; // SO_RCVTIMEO_OLD: struct timeval of two longs
 export const NFNL_SUBSYS_NFTABLES = 10;
 
 // <linux/netfilter.h>
+export const NFPROTO_UNSPEC = 0;
 export const NFPROTO_INET = 1;
 export const NFPROTO_IPV4 = 2;
 export const NFPROTO_IPV6 = 10;
@@ -43,12 +44,15 @@ export const NFT_MSG_NEWRULE = 6;
 export const NFT_MSG_DELRULE = 8;
 export const NFT_MSG_NEWSETELEM = 12;
 export const NFT_MSG_GETSETELEM = 13;
+export const NFT_MSG_NEWGEN = 15;
+export const NFT_MSG_GETGEN = 16;
 export const NFT_MSG_NEWOBJ = 18;
 export const NFT_MSG_GETOBJ = 19;
 export const NFTA_OBJ_TABLE = 1;
 export const NFTA_OBJ_NAME = 2;
 export const NFTA_OBJ_TYPE = 3;
 export const NFTA_OBJ_DATA = 4;
+export const NFTA_GEN_ID = 1;
 export const NFTA_LIST_ELEM = 1;
 export const NFTA_SET_ELEM_LIST_TABLE = 1;
 export const NFTA_SET_ELEM_LIST_SET = 2;

@@ -10,7 +10,8 @@ import { openNetfilterSocket, type NetfilterSocket } from "./socket.ts";
 export const NLMSG_HDRLEN = 16;
 export const NFGENMSG_LEN = 4;
 export const align4 = (n: number) => (n + 3) & ~3;
-const NLA_TYPE_MASK = 0x3fff;
+/** An attribute type without its NLA_F_NESTED and NLA_F_NET_BYTEORDER flags (the kernel sets them on some nests, not all). */
+export const NLA_TYPE_MASK = 0x3fff;
 /** Bigger than any skb the kernel fills for one dump recv (netlink caps them at 32 KiB). */
 const RECV_BUFFER = 1 << 20;
 const ATTEMPTS = 3;
@@ -24,13 +25,19 @@ export function errnoText(errno: number): string {
 /** A NUL-terminated string attribute's payload, as the kernel's NLA_STRING policy takes it. */
 export const cString = (text: string) => Buffer.from(`${text}\0`, "utf8");
 
-/** A dump request: nlmsghdr (REQUEST | DUMP) + nfgenmsg (family, version 0, res_id 0) + the attributes in order. */
-export function nftDumpRequest(message: number, family: number, seq: number, attributes: readonly (readonly [number, Buffer])[]): Buffer {
+/** A request: nlmsghdr (REQUEST | DUMP unless told) + nfgenmsg (family, version 0, res_id 0) + the attributes in order. */
+export function nftDumpRequest(
+  message: number,
+  family: number,
+  seq: number,
+  attributes: readonly (readonly [number, Buffer])[],
+  flags = C.NLM_F_REQUEST | C.NLM_F_DUMP,
+): Buffer {
   const len = attributes.reduce((sum, [, payload]) => sum + align4(4 + payload.length), NLMSG_HDRLEN + NFGENMSG_LEN);
   const b = Buffer.alloc(len);
   b.writeUInt32LE(len, 0);
   b.writeUInt16LE((C.NFNL_SUBSYS_NFTABLES << 8) | message, 4);
-  b.writeUInt16LE(C.NLM_F_REQUEST | C.NLM_F_DUMP, 6);
+  b.writeUInt16LE(flags, 6);
   b.writeUInt32LE(seq, 8);
   b.writeUInt32LE(0, 12);
   b.writeUInt8(family, 16);
@@ -152,6 +159,28 @@ export class DumpSocket {
       if (!interrupted) return 0;
       if (attempt >= ATTEMPTS) throw new Error(`netlink: the ruleset kept changing during ${ATTEMPTS} attempts of the ${what}`);
     }
+  }
+
+  /**
+   * The ruleset's generation (NFT_MSG_GETGEN): it moves with every commit in this network
+   * namespace. The kernel flags no set element dump as interrupted (6.18), and a hash set's dump
+   * resumes each part by skipping as many elements as it already gave, so a commit during the
+   * dump can drop elements from it unseen: a reader compares the generation before and after.
+   */
+  generation(): number {
+    let id: number | undefined;
+    const errno = this.dump(
+      "ruleset generation query",
+      (seq) => nftDumpRequest(C.NFT_MSG_GETGEN, C.NFPROTO_UNSPEC, seq, [], C.NLM_F_REQUEST | C.NLM_F_ACK),
+      (message, buf, start, end) => {
+        if (message !== C.NFT_MSG_NEWGEN) return;
+        const gen = attrs(buf, start, end).get(C.NFTA_GEN_ID);
+        if (gen !== undefined && gen[1] >= 4) id = buf.readUInt32BE(gen[0]);
+      },
+      () => (id = undefined),
+    );
+    if (errno !== 0 || id === undefined) throw new Error(`netlink: the ruleset generation query failed: ${errno !== 0 ? errnoText(errno) : "no NFTA_GEN_ID in the answer"}`);
+    return id;
   }
 
   close(): void {
