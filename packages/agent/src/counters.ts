@@ -99,6 +99,11 @@ export interface CounterReaderOptions {
   elements?: ElementCounterDumper | null;
   /** The IR the kernel holds: its counted sets say which backend each element counts for. */
   applied?: () => IrRuleset | null;
+  /**
+   * Runs a report's read between applies (the applier's queue): a set element dump that a
+   * commit lands in can miss elements, and the dumper's retries would then meet the next commit.
+   */
+  serialize?: <T>(task: () => Promise<T>) => Promise<T>;
   log?: Logger;
   now?: () => number;
 }
@@ -155,9 +160,13 @@ export class CounterReader {
   }
 
   async report(): Promise<CountersReport> {
-    const started = performance.now();
-    const values = await this.values();
-    const readMs = Math.round((performance.now() - started) * 10) / 10;
+    const serialize = this.options.serialize ?? ((task) => task());
+    // Timed inside the queue: an apply it waited for is not the read's time.
+    const { values, readMs } = await serialize(async () => {
+      const started = performance.now();
+      const read = await this.values();
+      return { values: read, readMs: Math.round((performance.now() - started) * 10) / 10 };
+    });
     return { table: this.table, readAt: new Date(this.now()).toISOString(), readMs, farms: farmCounters(values) };
   }
 }

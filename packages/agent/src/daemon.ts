@@ -107,6 +107,7 @@ export class Daemon {
       dumper: this.dumper,
       elements: this.elementDumper,
       applied: () => this.applier.lastApplied,
+      serialize: (task) => this.applier.exclusive(task),
       log: options.log,
     });
     this.applier = new Applier({
