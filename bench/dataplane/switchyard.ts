@@ -86,12 +86,12 @@ function withoutBlocks(script: string, drop: RegExp): string {
 
 /**
  * Switchyard's script changed to price its counters (DATAPLANE_D_COUNTERS, see run.ts):
- * "connections" takes the traffic counters out (the forward chain, its maps and the `t/`
- * counters: the shape with connection counters only); "none" takes every named counter out
+ * "connections" takes the traffic counters out (the forward chain and its counted sets: the
+ * shape with connection counters only); "none" takes every named counter out
  * (the shape before any).
  */
 export function countersScript(script: string, mode: "connections" | "none"): string {
-  const connections = withoutBlocks(script, /^\t(chain traffic|map traffic[46]-\S+|counter t\/\S+) \{$/);
+  const connections = withoutBlocks(script, /^\t(chain traffic|set traffic[46]-\S+) \{$/);
   if (mode === "connections") return connections;
   return withoutBlocks(connections, /^\tcounter c\/\S+ \{$/).replace(/ counter name \S+ dnat /g, " dnat ");
 }

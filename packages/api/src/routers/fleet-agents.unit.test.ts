@@ -96,9 +96,12 @@ describe("agents that answer but cannot serve", () => {
 
 describe("nodes.counters", () => {
   it("new connections, packets and bytes per node and summed over the nodes that answered; a node that did not answer is reported, not thrown", async () => {
-    // The scripted kernel gives each counter 60 bytes a packet.
-    agents[0]?.kernel.counters.set("c/web/b1", 5).set("c/web/b2", 3).set("t/web/b1", 50).set("t/web/b2", 30);
-    agents[1]?.kernel.counters.set("c/web/b1", 2).set("c/web/b2", 0).set("t/web/b1", 20).set("t/web/b2", 0);
+    // The scripted kernel gives each counter 60 bytes a packet; traffic counts in the traffic set's elements, one per backend here.
+    const [b1, b2] = ["198.18.2.11", "198.18.2.12"].map((backend) => `198.18.1.100 . tcp . 80 . ${backend} . 8080`) as [string, string];
+    agents[0]?.kernel.counters.set("c/web/b1", 5).set("c/web/b2", 3);
+    agents[0]?.kernel.elements.set(b1, 50).set(b2, 30);
+    agents[1]?.kernel.counters.set("c/web/b1", 2).set("c/web/b2", 0);
+    agents[1]?.kernel.elements.set(b1, 20).set(b2, 0);
     const counters = await as("viewer").nodes.counters();
     expect(counters.farms).toEqual([
       {

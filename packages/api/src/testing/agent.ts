@@ -13,13 +13,16 @@ const missing = (what: string): RunResult => ({ stdout: "", stderr: `Error: No s
 
 /**
  * What `nft` answers the agent: the inet table as the last full replace wrote it (the replace
- * script's table block is in nft's listing layout), and the named counters' values.
+ * script's table block is in nft's listing layout, but for a counted set's elements, which nft
+ * lists as `KEY counter`), the named counters' values and the counted elements'.
  */
 export class ScriptedKernel implements NftRunner {
   /** `nft -s list table inet TABLE` as the kernel would print it; null: the table is gone. */
   table: string | null = null;
-  /** Counter name → packets (new connections); bytes are not reported. */
+  /** Counter name → packets (new connections); bytes are 60 a packet. */
   readonly counters = new Map<string, number>();
+  /** A counted set's element, by its key's text → packets; bytes are 60 a packet. */
+  readonly elements = new Map<string, number>();
 
   constructor(private readonly name = "switchyard") {}
 
@@ -29,8 +32,15 @@ export class ScriptedKernel implements NftRunner {
     if (command === "list tables" || command === "--check -f -") return ok();
     if (command === "-f -") {
       const start = input.indexOf(`table inet ${this.name} {\n`);
-      if (start >= 0) this.table = input.slice(start, input.indexOf("\n}\n", start) + 3);
+      if (start >= 0) this.table = listingOf(input.slice(start, input.indexOf("\n}\n", start) + 3));
       return ok();
+    }
+    const set = new RegExp(`^list set inet ${this.name} (\\S+)$`).exec(command);
+    if (set !== null) {
+      const keys = this.table === null ? null : countedKeys(this.table, set[1] as string);
+      if (keys === null) return missing("set");
+      const listed = keys.map((k) => `${k} counter packets ${this.elements.get(k) ?? 0} bytes ${(this.elements.get(k) ?? 0) * 60}`);
+      return ok(`table inet ${this.name} {\n\tset ${set[1]} {\n\t\tcounter\n\t\telements = { ${listed.join(",\n\t\t\t     ")} }\n\t}\n}\n`);
     }
     if (command === `--stateless list table inet ${this.name}`) return this.table === null ? missing("table") : ok(this.table);
     if (command.startsWith("--stateless list table ")) return missing("table");
@@ -40,6 +50,28 @@ export class ScriptedKernel implements NftRunner {
     }
     return { stdout: "", stderr: `scripted kernel: no answer for nft ${command}`, code: 1 };
   }
+}
+
+/** The table block of a replace script as `nft -s list` prints it: a counted set's elements as `KEY counter`. */
+function listingOf(block: string): string {
+  let counted = false;
+  return block
+    .split("\n")
+    .map((line) => {
+      if (/^\tset \S+ \{$/.test(line)) counted = true;
+      else if (/^\t(map|chain|counter) /.test(line)) counted = false;
+      const element = /^\t\t\t(\S.*?)(,?)$/.exec(line);
+      return counted && element !== null ? `\t\t\t${element[1]} counter${element[2]}` : line;
+    })
+    .join("\n");
+}
+
+/** The keys of a counted set in a listing, null when the table has no such set. */
+function countedKeys(listing: string, set: string): string[] | null {
+  const start = listing.indexOf(`\tset ${set} {\n`);
+  if (start < 0) return null;
+  const block = listing.slice(start, listing.indexOf("\n\t}", start));
+  return [...block.matchAll(/^\t\t\t(\S.*?) counter,?$/gm)].map((m) => m[1] as string);
 }
 
 export interface ScriptedAgent {
