@@ -183,7 +183,8 @@ async function measureMode(
     return { start: agent.startMs, ...result, mem, settled: await settled(agent.pid) };
   } finally {
     await stopAgent(agent);
-    await inNs(["nft", "delete", "table", "inet", TABLE]);
+    // Created if missing, so that a run that failed before its apply reports its own error.
+    await inNs(["nft", "-f", "-"], `table inet ${TABLE}\ndelete table inet ${TABLE}\n`);
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
