@@ -240,8 +240,8 @@ export function nftnlRule(libs: Libs, table: string, chain: string, exprs: reado
 }
 
 /** libnftnl's text of a rule (what `nft --debug=netlink` prints), for tests and diagnostics. */
-export function nftnlRuleText(libs: Libs, table: string, chain: string, exprs: readonly Expr[]): string {
-  const r = nftnlRule(libs, table, chain, exprs);
+export function nftnlRuleText(libs: Libs, table: string, chain: string, exprs: readonly Expr[], setIds?: ReadonlyMap<string, number>): string {
+  const r = nftnlRule(libs, table, chain, exprs, setIds);
   try {
     const buf = Buffer.alloc(16384);
     const n = libs.ruleSnprintf(buf, buf.length, r, 0, 0);
