@@ -12,15 +12,16 @@ export class NlWriter {
   buf: Buffer;
   off = 0;
 
+  /** Not zero-filled (30 MB at 10,000 farms): every byte up to `off` is written, padding included. */
   constructor(size = 1 << 20) {
-    this.buf = Buffer.alloc(size);
+    this.buf = Buffer.allocUnsafe(size);
   }
 
-  private reserve(n: number): void {
+  reserve(n: number): void {
     if (this.off + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.off + n) size *= 2;
-    const next = Buffer.alloc(size);
+    const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.off);
     this.buf = next;
   }
@@ -104,6 +105,14 @@ export class NlWriter {
     this.buf[at + s.length] = 0;
   }
 
+  /** s from index `from` on, NUL-terminated (a name inside a longer text, without slicing it out). */
+  strzFrom(type: number, s: string, from: number): void {
+    const n = s.length - from;
+    const at = this.header(type, n + 1);
+    for (let i = 0; i < n; i++) this.buf[at + i] = s.charCodeAt(from + i);
+    this.buf[at + n] = 0;
+  }
+
   /** A string without its NUL (mnl_attr_put_str: libnftnl's objref name). */
   str(type: number, s: string): void {
     const at = this.header(type, s.length);
@@ -136,7 +145,18 @@ export class NlWriter {
     this.le16(start, len);
   }
 
-  /** Appends bytes written elsewhere (a rule's expressions, encoded once for many rules). */
+  /** Appends a copy of [start, end) of what was written before (a rule's expressions, encoded once for many rules). */
+  again(start: number, end: number): void {
+    const n = end - start;
+    this.reserve(n);
+    const b = this.buf;
+    const at = this.off;
+    if (n > 256) b.copyWithin(at, start, end);
+    else for (let i = 0; i < n; i++) b[at + i] = b[start + i] as number;
+    this.off = at + n;
+  }
+
+  /** Appends bytes written elsewhere. */
   raw(data: Uint8Array): void {
     const n = data.length;
     this.reserve(n);

@@ -107,7 +107,11 @@ export function encodeReplace(ir: IrRuleset, table: string, counters?: CounterVa
     return p === undefined ? undefined : { interval: p.map.interval };
   };
 
-  const w = new NlWriter(1 << 22);
+  // Sized for the whole batch up front (it is copied at every doubling otherwise): a rule
+  // takes up to 400 bytes, an element up to 120.
+  const rules = t.chains.reduce((n, c) => n + c.rules.length, 0);
+  const elements = t.maps.reduce((n, m) => n + m.elements.length, 0);
+  const w = new NlWriter(4096 + 400 * rules + 120 * elements + 256 * (t.chains.length + (t.counters?.length ?? 0) + t.maps.length));
   let seq = 0;
   const batch = (type: number) => {
     const at = w.begin(type, C.NLM_F_REQUEST, seq++, C.NFPROTO_UNSPEC, C.NFNL_SUBSYS_NFTABLES);
@@ -130,24 +134,21 @@ export function encodeReplace(ir: IrRuleset, table: string, counters?: CounterVa
   }
 
   // Core interns its rule texts (the same scheduler rule, the same `drop` in every farm): each
-  // text is parsed and encoded once, later copies are the same bytes.
-  const encoded = new Map<string, Buffer>();
-  const scratch = new NlWriter(1 << 12);
+  // text is parsed and encoded once, later copies are the same bytes, copied from the first.
+  const encoded = new Map<string, [number, number]>();
   for (const chain of t.chains) {
     for (const rule of chain.rules) {
-      let exprs = encoded.get(rule);
-      if (exprs === undefined) {
-        const parsed = ruleExprs(rule) ?? fixedRuleExprs(rule, setInfo);
-        if (parsed === null) return null;
-        scratch.off = 0;
-        writeExpressions(scratch, parsed, setIds);
-        exprs = Buffer.from(scratch.buf.subarray(0, scratch.off));
-        encoded.set(rule, exprs);
-      }
       const at = w.begin(msgType(C.NFT_MSG_NEWRULE), C.NLM_F_REQUEST | C.NLM_F_CREATE | C.NLM_F_APPEND, seq++, C.NFPROTO_INET);
       w.strz(C.NFTA_RULE_TABLE, table);
       w.strz(C.NFTA_RULE_CHAIN, chain.name);
-      w.raw(exprs);
+      const before = encoded.get(rule);
+      if (before === undefined) {
+        const parsed = ruleExprs(rule) ?? fixedRuleExprs(rule, setInfo);
+        if (parsed === null) return null;
+        const start = w.off;
+        writeExpressions(w, parsed, setIds);
+        encoded.set(rule, [start, w.off]);
+      } else w.again(before[0], before[1]);
       w.end(at);
     }
   }

@@ -44,6 +44,7 @@ export interface SetPlan {
   layout: KeyLayout;
 }
 
+const GOTO = "goto ";
 const VERDICT = /^goto ([A-Za-z_.][A-Za-z0-9_./-]{0,254})$/;
 
 /** The set's plan, or null when it is not a kind encoded here. */
@@ -153,7 +154,7 @@ export function writeElements(w: NlWriter, seq: number, table: string, plan: Set
         const data = w.nest(C.NFTA_SET_ELEM_DATA);
         const verdict = w.nest(C.NFTA_DATA_VERDICT);
         w.u32(C.NFTA_VERDICT_CODE, C.NFT_GOTO);
-        w.strz(C.NFTA_VERDICT_CHAIN, value.slice("goto ".length));
+        w.strzFrom(C.NFTA_VERDICT_CHAIN, value, GOTO.length);
         w.nestEnd(verdict);
         w.nestEnd(data);
       }
