@@ -197,6 +197,27 @@ describe("encodeReplace", () => {
     expect(types.at(-1)).toBe(C.NFNL_MSG_BATCH_END);
   });
 
+  it("flags each message as nft 1.0.6 does (strace of nft -f): CREATE on what it adds, APPEND on rules, no ACK (the sender asks one)", () => {
+    const flags = new Map<number, Set<number>>();
+    for (const m of splitMessages(encodeReplace(ir, TABLE) as Buffer)) {
+      const type = m.readUInt16LE(4);
+      flags.set(type, (flags.get(type) ?? new Set()).add(m.readUInt16LE(6)));
+    }
+    const nft = (m: number) => (C.NFNL_SUBSYS_NFTABLES << 8) | m;
+    const R = C.NLM_F_REQUEST;
+    expect(Object.fromEntries([...flags].map(([t, f]) => [t, [...f]]))).toEqual({
+      [C.NFNL_MSG_BATCH_BEGIN]: [R],
+      [C.NFNL_MSG_BATCH_END]: [R],
+      [nft(C.NFT_MSG_NEWTABLE)]: [R],
+      [nft(C.NFT_MSG_DELTABLE)]: [R],
+      [nft(C.NFT_MSG_NEWCHAIN)]: [R | C.NLM_F_CREATE],
+      [nft(C.NFT_MSG_NEWOBJ)]: [R | C.NLM_F_CREATE],
+      [nft(C.NFT_MSG_NEWSET)]: [R | C.NLM_F_CREATE],
+      [nft(C.NFT_MSG_NEWSETELEM)]: [R | C.NLM_F_CREATE],
+      [nft(C.NFT_MSG_NEWRULE)]: [R | C.NLM_F_CREATE | C.NLM_F_APPEND],
+    });
+  });
+
   it("splits a set's elements over messages at 64 KiB of elements, numbering them on", () => {
     const many = withInet(ir, (t) => ({
       ...t,
