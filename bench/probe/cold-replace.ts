@@ -2,7 +2,8 @@
 // (bench/apply's config) through the netlink batch encoded in JS (packages/agent/src/nft/
 // netlink/replace.ts: encode + send + commit), next to `nft -f` of renderReplaceScript, in the
 // same run, each round in fresh network namespaces, the two interleaved. Also the encode
-// alone (first call in a process, then warm). Root:
+// alone (first call in a process, then warm), and the same batch again over the loaded table
+// (a full re-apply). Root:
 //   node --import tsx bench/probe/cold-replace.ts [N=10000] [ROUNDS=5]
 // It runs itself as `--child N` inside each namespace for the batch side.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -26,6 +27,8 @@ interface ChildTimes {
   encodeMs: number;
   sendMs: number;
   bytes: number;
+  /** The same replace again over the table just loaded (encode + send + commit): a full re-apply. */
+  reapplyMs: number;
   /** Later encodes of the same IR (warm), the median of 3. */
   warmEncodeMs: number;
   tables: number;
@@ -43,6 +46,9 @@ function child(n: number): void {
   t = performance.now();
   sender.send(batch);
   const sendMs = performance.now() - t;
+  t = performance.now();
+  sender.send(encodeReplace(ir, TABLE) as Buffer);
+  const reapplyMs = performance.now() - t;
   sender.close();
   const warm: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -51,7 +57,7 @@ function child(n: number): void {
     warm.push(performance.now() - t);
   }
   const tables = execFileSync("nft", ["list", "tables"], { encoding: "utf8" }).trim().split("\n").length;
-  const times: ChildTimes = { encodeMs, sendMs, bytes, warmEncodeMs: summarize(warm).median, tables };
+  const times: ChildTimes = { encodeMs, sendMs, reapplyMs, bytes, warmEncodeMs: summarize(warm).median, tables };
   process.stdout.write(JSON.stringify(times));
 }
 
@@ -104,6 +110,7 @@ function parent(n: number, rounds: number): void {
     ["  encode (first call of the process)", cell(summarize(ours.map((x) => x.encodeMs)))],
     ["  send + commit (sendmsg: the kernel)", cell(summarize(ours.map((x) => x.sendMs)))],
     ["encode alone, warm", cell(summarize(ours.map((x) => x.warmEncodeMs)))],
+    ["netlink batch: full re-apply over the loaded table", cell(summarize(ours.map((x) => x.reapplyMs)))],
   ];
   console.log(table([`${n} farms × 4 backends, ${rounds} rounds, fresh namespaces`, "median (min–max)"], rows, [false, true]));
   console.log(`batch: ${(ours[0]!.bytes / 1e6).toFixed(1)} MB in one sendmsg; tables after: ${ours[0]!.tables}`);
