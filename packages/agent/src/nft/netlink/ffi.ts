@@ -103,7 +103,7 @@ function expr(libs: Libs, name: string): Ptr {
 }
 
 /** One expression as the nftnl object nft's netlink_linearize.c builds for it (same attributes set). */
-function nftnlExpr(libs: Libs, x: Expr): Ptr {
+function nftnlExpr(libs: Libs, x: Expr, setIds: ReadonlyMap<string, number>): Ptr {
   const u32 = libs.exprSetU32;
   const data = (e: Ptr, attr: number, d: Uint8Array) => libs.exprSet(e, attr, d, d.length);
   let e: Ptr;
@@ -186,6 +186,33 @@ function nftnlExpr(libs: Libs, x: Expr): Ptr {
       u32(e, C.NFTNL_EXPR_OBJREF_IMM_TYPE, x.type);
       if (libs.exprSetStr(e, C.NFTNL_EXPR_OBJREF_IMM_NAME, x.name) < 0) throw new Error(ALLOC_FAILED);
       return e;
+    case "ct load":
+      e = expr(libs, "ct");
+      u32(e, C.NFTNL_EXPR_CT_DREG, x.dreg);
+      u32(e, C.NFTNL_EXPR_CT_KEY, x.key);
+      if (x.dir !== undefined) data(e, C.NFTNL_EXPR_CT_DIR, Uint8Array.of(x.dir));
+      return e;
+    case "bitwise":
+      // nft's netlink_gen_bitwise for `EXPR and MASK`: a boolean op with a zero xor.
+      e = expr(libs, "bitwise");
+      u32(e, C.NFTNL_EXPR_BITWISE_SREG, x.reg);
+      u32(e, C.NFTNL_EXPR_BITWISE_DREG, x.reg);
+      u32(e, C.NFTNL_EXPR_BITWISE_OP, C.NFT_BITWISE_BOOL);
+      u32(e, C.NFTNL_EXPR_BITWISE_LEN, x.mask.length);
+      data(e, C.NFTNL_EXPR_BITWISE_MASK, x.mask);
+      data(e, C.NFTNL_EXPR_BITWISE_XOR, x.xor);
+      return e;
+    case "lookup": {
+      e = expr(libs, "lookup");
+      u32(e, C.NFTNL_EXPR_LOOKUP_SREG, x.sreg);
+      if (x.dreg !== undefined) u32(e, C.NFTNL_EXPR_LOOKUP_DREG, x.dreg);
+      if (libs.exprSetStr(e, C.NFTNL_EXPR_LOOKUP_SET, x.set) < 0) throw new Error(ALLOC_FAILED);
+      const id = setIds.get(x.set);
+      if (id !== undefined) u32(e, C.NFTNL_EXPR_LOOKUP_SET_ID, id);
+      return e;
+    }
+    case "masq":
+      return expr(libs, "masq");
     case "dnat":
       e = expr(libs, "nat");
       u32(e, C.NFTNL_EXPR_NAT_TYPE, C.NFT_NAT_DNAT);
@@ -198,13 +225,13 @@ function nftnlExpr(libs: Libs, x: Expr): Ptr {
 }
 
 /** A new nftnl_rule for family inet, table, chain and (for NEWRULE) these expressions. The caller frees it. */
-export function nftnlRule(libs: Libs, table: string, chain: string, exprs: readonly Expr[]): Ptr {
+export function nftnlRule(libs: Libs, table: string, chain: string, exprs: readonly Expr[], setIds: ReadonlyMap<string, number> = new Map()): Ptr {
   const r = libs.ruleAlloc();
   if (r === null) throw new Error(ALLOC_FAILED);
   try {
     libs.ruleSetU32(r, C.NFTNL_RULE_FAMILY, C.NFPROTO_INET);
     if (libs.ruleSetStr(r, C.NFTNL_RULE_TABLE, table) < 0 || libs.ruleSetStr(r, C.NFTNL_RULE_CHAIN, chain) < 0) throw new Error(ALLOC_FAILED);
-    for (const x of exprs) libs.ruleAddExpr(r, nftnlExpr(libs, x));
+    for (const x of exprs) libs.ruleAddExpr(r, nftnlExpr(libs, x, setIds));
   } catch (err) {
     libs.ruleFree(r);
     throw err;
@@ -213,8 +240,8 @@ export function nftnlRule(libs: Libs, table: string, chain: string, exprs: reado
 }
 
 /** libnftnl's text of a rule (what `nft --debug=netlink` prints), for tests and diagnostics. */
-export function nftnlRuleText(libs: Libs, table: string, chain: string, exprs: readonly Expr[]): string {
-  const r = nftnlRule(libs, table, chain, exprs);
+export function nftnlRuleText(libs: Libs, table: string, chain: string, exprs: readonly Expr[], setIds?: ReadonlyMap<string, number>): string {
+  const r = nftnlRule(libs, table, chain, exprs, setIds);
   try {
     const buf = Buffer.alloc(16384);
     const n = libs.ruleSnprintf(buf, buf.length, r, 0, 0);

@@ -2,6 +2,7 @@ import { getSystemErrorMap } from "node:util";
 import type { NftOp } from "@switchyard/core";
 import * as C from "./constants.ts";
 import { nftnlRule, type Libs, type Ptr } from "./ffi.ts";
+import { extAckMessage } from "./acks.ts";
 import { openNetfilterSocket } from "./socket.ts";
 import { opText, planRefill, type RefillMessage } from "./plan.ts";
 
@@ -241,23 +242,6 @@ class Refiller implements ChainRefiller {
       throw new RefillError(`netlink: kernel refused ${batchError.where}: ${errnoText(batchError.errno)}${detail}; nothing was changed`, batchError.errno, undefined);
     }
   }
-}
-
-/** The NLMSGERR_ATTR_MSG text of an extended ACK, if the kernel gave one. */
-function extAckMessage(buf: Buffer, off: number, len: number, flags: number): string | undefined {
-  if ((flags & C.NLM_F_ACK_TLVS) === 0) return undefined;
-  const NLM_F_CAPPED = 0x100;
-  const inner = off + NLMSG_HDRLEN + 4;
-  const innerLen = flags & NLM_F_CAPPED ? NLMSG_HDRLEN : align4(buf.readUInt32LE(inner));
-  let at = inner + innerLen;
-  while (at + 4 <= off + len) {
-    const alen = buf.readUInt16LE(at);
-    const atype = buf.readUInt16LE(at + 2) & 0x3fff;
-    if (alen < 4 || at + alen > off + len) break;
-    if (atype === C.NLMSGERR_ATTR_MSG) return buf.toString("utf8", at + 4, at + alen).replace(/\0+$/, "");
-    at += align4(alen);
-  }
-  return undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import {
   IPPROTO,
+  NF_ACCEPT,
   NF_DROP,
   NFPROTO_IPV4,
   NFPROTO_IPV6,
@@ -44,7 +45,12 @@ export type Expr =
   | { kind: "numgen"; dreg: number; type: number; modulus: number; offset: number }
   | { kind: "hash"; dreg: number; type: number; modulus: number; offset: number; input?: { sreg: number; len: number; seed: number } }
   | { kind: "dnat"; family: number; addrReg: number; protoReg?: number }
-  | { kind: "objref"; type: number; name: string };
+  | { kind: "objref"; type: number; name: string }
+  // The fixed rules of the hook chains (fixed-rules.ts):
+  | { kind: "ct load"; key: number; dreg: number; dir?: number }
+  | { kind: "bitwise"; reg: number; mask: Uint8Array; xor: Uint8Array }
+  | { kind: "lookup"; sreg: number; set: string; dreg?: number }
+  | { kind: "masq" };
 
 const HEX32 = "0x[0-9a-fA-F]{1,8}";
 const MOD = "[1-9][0-9]{0,9}";
@@ -74,15 +80,11 @@ function modulus(text: string): number | null {
 
 /** A u32 in host byte order (ct mark and immediate values nft writes as host-order integers). */
 function hostU32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
+  return Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
 }
 
 function bigEndianU32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, false);
-  return b;
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
 /** The 16 bytes of an IPv6 address in network order, or null (zone ids, anything inet_pton refuses). */
@@ -129,12 +131,14 @@ const V4_TARGET = new RegExp(`^([0-9.]+)(?::${PORT})?$`);
 const V6_BRACKETED = new RegExp(`^\\[([0-9a-fA-F:.]+)\\]:${PORT}$`);
 const V6_BARE = /^([0-9a-fA-F:.]+)$/;
 
+/** A port's text (PORT's digits) as a number, null for none, undefined past 65535. */
+function portOf(p: string | undefined): number | null | undefined {
+  if (p === undefined) return null;
+  const n = Number(p);
+  return n <= 65535 ? n : undefined;
+}
+
 function natTarget(word: string, text: string): NatTarget | null {
-  const portOf = (p: string | undefined): number | null | undefined => {
-    if (p === undefined) return null;
-    const n = Number(p);
-    return n <= 65535 ? n : undefined;
-  };
   if (word === "ip") {
     const m = V4_TARGET.exec(text);
     if (!m || !isIPv4(m[1] as string)) return null;
@@ -323,6 +327,7 @@ function markMatch(fromText: string, toText: string | undefined): Expr[] | null 
 
 const CMP_NAMES: Record<number, string> = { [NFT_CMP_EQ]: "eq", [NFT_CMP_LTE]: "lte", [NFT_CMP_GTE]: "gte" };
 const META_NAMES: Record<number, string> = { [NFT_META_NFPROTO]: "nfproto", [NFT_META_L4PROTO]: "l4proto" };
+const CT_NAMES: Record<number, string> = { 2: "status", 10: "protocol", 11: "proto_src", 12: "proto_dst", 19: "src_ip", 20: "dst_ip", 21: "src_ip6", 22: "dst_ip6" };
 const BASE_NAMES: Record<number, string> = { [NFT_PAYLOAD_NETWORK_HEADER]: "network", [NFT_PAYLOAD_TRANSPORT_HEADER]: "transport" };
 
 /** Data as libnftnl prints it: host-order 32-bit words, the last one zero-padded. */
@@ -341,7 +346,7 @@ export function describeExpr(e: Expr): string {
   const offset = (n: number) => (n === 0 ? "" : ` offset ${n}`);
   switch (e.kind) {
     case "verdict":
-      return `[ immediate reg 0 ${e.verdict === NF_DROP ? "drop" : e.verdict} ]`;
+      return `[ immediate reg 0 ${e.verdict === NF_DROP ? "drop" : e.verdict === NF_ACCEPT ? "accept" : e.verdict} ]`;
     case "jump":
       return `[ immediate reg 0 jump -> ${e.chain} ]`;
     case "immediate":
@@ -366,6 +371,14 @@ export function describeExpr(e: Expr): string {
         : `[ hash reg ${e.dreg} = jhash(reg ${e.input.sreg}, ${e.input.len}, 0x${e.input.seed.toString(16).padStart(8, "0")}) % mod ${e.modulus}${offset(e.offset)} ]`;
     case "objref":
       return `[ objref type ${e.type} name ${e.name} ]`;
+    case "ct load":
+      return `[ ct load ${CT_NAMES[e.key] ?? e.key} => reg ${e.dreg}${e.dir === undefined ? "" : ` , dir ${e.dir === 0 ? "original" : "reply"}`} ]`;
+    case "bitwise":
+      return `[ bitwise reg ${e.reg} = ( reg ${e.reg} & ${words(e.mask)} ) ^ ${words(e.xor)} ]`;
+    case "lookup":
+      return `[ lookup reg ${e.sreg} set ${e.set}${e.dreg === undefined ? "" : ` dreg ${e.dreg}`} ]`;
+    case "masq":
+      return "[ masq ]";
     case "dnat":
       return `[ nat dnat ${e.family === NFPROTO_IPV4 ? "ip" : "ip6"} addr_min reg ${e.addrReg}${e.protoReg === undefined ? "" : ` proto_min reg ${e.protoReg} flags 0x2`} ]`;
   }
