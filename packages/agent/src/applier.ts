@@ -35,6 +35,17 @@ export interface FastPath {
   apply(ops: readonly NftOp[]): "applied" | "unsupported";
 }
 
+/**
+ * A full replace as one netlink batch encoded by the agent (nft's parser and evaluation are
+ * most of a cold `nft -f` at scale). `encode` gives null for an IR it does not encode (dsr's
+ * netdev table, a rule shape it does not know): nft does it. `send` throws when the kernel
+ * refused the batch (nothing changed) or its answer was lost.
+ */
+export interface ReplacePath {
+  encode(ir: IrRuleset, table: string, counters?: CounterValues): Buffer | null;
+  send(batch: Buffer): void;
+}
+
 export interface ApplierOptions {
   driver: NftDriver;
   table: string;
@@ -49,6 +60,7 @@ export interface ApplierOptions {
    */
   checkPatch?: (from: IrRuleset, patch: IrPatch, to: IrRuleset, table: string) => void;
   fastPath?: FastPath;
+  replacePath?: ReplacePath;
   /**
    * The kernel's counters now, read before a full replace so that the new tables start from
    * them (a replace deletes the table, and with it every counter): the named ones, and the
@@ -65,6 +77,7 @@ export interface ApplierOptions {
  */
 export type ApplyResult =
   | { kind: "replace"; script: string; via: "nft" }
+  | { kind: "replace"; bytes: number; via: "netlink" }
   | { kind: "delta"; ops: NftOp[]; via: "nft" | "netlink" }
   | { kind: "none" };
 
@@ -183,6 +196,17 @@ export class Applier {
         return undefined;
       });
     }
+    const batch = this.options.replacePath?.encode(ir, this.table, counters) ?? null;
+    if (batch !== null) {
+      try {
+        this.options.replacePath?.send(batch);
+        return { kind: "replace", bytes: batch.length, via: "netlink" };
+      } catch (error) {
+        // A replace is whole whatever the kernel holds, so nft may always try it next: it says
+        // in its own words what it refuses, and it applies what an encoding slip would not.
+        this.options.log?.warn({ reason: message(error) }, "the netlink batch of the full replace failed; replacing with nft");
+      }
+    }
     const script = renderReplaceScript(ir, this.table, counters);
     await this.options.driver.apply(script);
     return { kind: "replace", script, via: "nft" };
@@ -212,7 +236,7 @@ export class Applier {
 function summary(result: ApplyResult): Record<string, unknown> {
   switch (result.kind) {
     case "replace":
-      return { kind: result.kind, bytes: result.script.length };
+      return { kind: result.kind, bytes: result.via === "nft" ? result.script.length : result.bytes, via: result.via };
     case "delta":
       return { kind: result.kind, ops: result.ops.length, via: result.via };
     case "none":

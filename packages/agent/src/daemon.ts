@@ -14,6 +14,8 @@ import { CounterReader } from "./counters.ts";
 import { openCounterDumper, type CounterDumper } from "./nft/netlink/counters.ts";
 import { openElementCounterDumper, type ElementCounterDumper } from "./nft/netlink/elements.ts";
 import { openChainRefiller, type ChainRefiller } from "./nft/netlink/refill.ts";
+import { encodeReplace } from "./nft/netlink/replace.ts";
+import { openReplaceSender, type ReplaceSender } from "./nft/netlink/replace-send.ts";
 
 import { ManagedAgent, ManagedFarms } from "./managed/managed.ts";
 import { StandaloneFarms, type NftlbFarms } from "./standalone.ts";
@@ -77,6 +79,7 @@ export class Daemon {
   private readonly managed: ManagedAgent | null;
   private readonly drift: DriftWatcher;
   private readonly refiller: ChainRefiller | null;
+  private readonly replacer: ReplaceSender | null;
   private readonly counters: CounterReader;
   private readonly dumper: CounterDumper | null;
   private readonly elementDumper: ElementCounterDumper | null;
@@ -99,6 +102,7 @@ export class Daemon {
     });
     this.stateDir = new StateDir(options.stateDir);
     this.refiller = options.netlink === false ? null : openChainRefiller();
+    this.replacer = options.netlink === false ? null : openReplaceSender();
     this.dumper = options.netlink === false ? null : openCounterDumper();
     this.elementDumper = options.netlink === false ? null : openElementCounterDumper();
     this.counters = new CounterReader({
@@ -117,6 +121,7 @@ export class Daemon {
       // A full replace (start-up, repair, a refused delta) carries the counters' values over.
       readCounters: (ir) => this.counters.values(ir),
       ...(this.refiller !== null ? { fastPath: this.refiller } : {}),
+      ...(this.replacer !== null ? { replacePath: { encode: encodeReplace, send: (batch: Buffer) => this.replacer?.send(batch) } } : {}),
       // A managed agent applies rule text it did not write: checked before anything reaches nft.
       ...(options.managed ? { checkIr, checkPatch: checkPatchedIr } : {}),
     });
@@ -170,6 +175,7 @@ export class Daemon {
     await this.managed?.idle();
     this.heap.stop();
     this.refiller?.close();
+    this.replacer?.close();
     this.dumper?.close();
     this.elementDumper?.close();
     await this.stateDir.close();
