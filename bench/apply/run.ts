@@ -4,7 +4,7 @@
 // the farm's chain, what the agent's Applier commits) — next to
 // iptables-restore of kube-proxy-style rules of the same size, measured in the same run.
 // Everything happens in one network namespace the benchmark creates and deletes.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { buildRuleset, parseConfig, planDelta, renderOps, renderReplaceScript, type Config } from "@switchyard/core";
@@ -12,6 +12,8 @@ import { renderKubeProxyRules, KUBE_PROXY_FLUSH } from "../dataplane/kube-proxy.
 import { planServices } from "../dataplane/plan.ts";
 import { switchyardConfig, switchyardDeleteScript } from "../dataplane/switchyard.ts";
 import { seconds, summarize, table, type Summary } from "../dataplane/stats.ts";
+import { fileURLToPath } from "node:url";
+import { BATCH_CHILD, type ChildTimes } from "./batch-child.ts";
 import { BACKENDS, TABLE, toggled } from "./changes.ts";
 
 const args = process.argv.slice(2);
@@ -53,9 +55,19 @@ async function inNs(argv: string[], input = ""): Promise<number> {
   return r.ms;
 }
 
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The agent's full replace as its netlink batch, in the namespace (a process of its own there: the socket is the namespace's). */
+function batchInNs(farms: number): ChildTimes {
+  const out = execFileSync("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", BATCH_CHILD, String(farms)], { cwd: REPO, encoding: "utf8", maxBuffer: 1 << 26 });
+  return JSON.parse(out) as ChildTimes;
+}
+
 interface Row {
   farms: number;
   render: Summary;
+  batchCold: Summary;
+  batchReapply: Summary;
   cold: Summary;
   reapply: Summary;
   change: Summary;
@@ -81,11 +93,18 @@ async function measure(farms: number): Promise<Row> {
   const reapply: number[] = [];
   const iptCold: number[] = [];
   const iptReload: number[] = [];
+  const batchCold: number[] = [];
+  const batchReapply: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     // Interleave nft and iptables so that a busy moment of the machine hits both.
     await inNs(["nft", "-f", "-"], switchyardDeleteScript(TABLE));
     cold.push(await inNs(["nft", "-f", "-"], script));
     reapply.push(await inNs(["nft", "-f", "-"], script));
+    await inNs(["nft", "-f", "-"], switchyardDeleteScript(TABLE));
+    // Encode (the process's first, as the agent's first replace) + send + commit; then again over the loaded table.
+    const batch = batchInNs(farms);
+    batchCold.push(batch.encodeMs + batch.sendMs);
+    batchReapply.push(batch.reapplyMs);
     await inNs(["iptables-legacy-restore"], KUBE_PROXY_FLUSH);
     iptCold.push(await inNs(["iptables-legacy-restore"], kube));
     // kube-proxy rewrites the whole nat table for any change (its sync loop).
@@ -108,6 +127,8 @@ async function measure(farms: number): Promise<Row> {
   return {
     farms,
     render: summarize(renderTimes),
+    batchCold: summarize(batchCold),
+    batchReapply: summarize(batchReapply),
     cold: summarize(cold),
     reapply: summarize(reapply),
     change: summarize(change),
@@ -139,20 +160,23 @@ async function main(): Promise<void> {
   console.log(`load before: ${load}; after: ${readFileSync("/proc/loadavg", "utf8").trim()}\n`);
   console.log(
     table(
-      ["farms", "render (node)", "nft cold full", "nft full re-apply", "one change: render+plan", "one change: nft -f delta", "iptables-restore cold", "iptables-restore reload", "re-apply / change", "ipt reload / change"],
+      ["farms", "render (node)", "nft cold full", "nft full re-apply", "agent's batch cold full", "agent's batch re-apply", "one change: render+plan", "one change: nft -f delta", "iptables-restore cold", "iptables-restore reload", "nft cold / batch cold", "re-apply / change", "ipt reload / change"],
       rows.map((r) => [
         r.farms.toLocaleString("en"),
         cell(r.render),
         cell(r.cold),
         cell(r.reapply),
+        cell(r.batchCold),
+        cell(r.batchReapply),
         cell(r.changePlan),
         cell(r.change),
         cell(r.iptCold),
         cell(r.iptReload),
+        ratio(r.cold, r.batchCold),
         ratio(r.reapply, r.change),
         ratio(r.iptReload, r.change),
       ]),
-      [true, true, true, true, true, true, true, true, true, true],
+      [true, true, true, true, true, true, true, true, true, true, true, true, true],
     ),
   );
 }

@@ -5,61 +5,20 @@
 // alone (first call in a process, then warm), and the same batch again over the loaded table
 // (a full re-apply). Root:
 //   node --import tsx bench/probe/cold-replace.ts [N=10000] [ROUNDS=5]
-// It runs itself as `--child N` inside each namespace for the batch side.
+// The batch side runs bench/apply/batch-child.ts inside each namespace.
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { buildRuleset, parseConfig, renderReplaceScript } from "@switchyard/core";
-import { encodeReplace } from "../../packages/agent/src/nft/netlink/replace.ts";
-import { openReplaceSender } from "../../packages/agent/src/nft/netlink/replace-send.ts";
+import { BATCH_CHILD, batchChild, type ChildTimes } from "../apply/batch-child.ts";
 import { BACKENDS, TABLE } from "../apply/changes.ts";
 import { planServices } from "../dataplane/plan.ts";
 import { seconds, summarize, table, type Summary } from "../dataplane/stats.ts";
 import { switchyardConfig } from "../dataplane/switchyard.ts";
 
-const SELF = fileURLToPath(import.meta.url);
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
 const irAt = (n: number) => buildRuleset(parseConfig(switchyardConfig(planServices(n, BACKENDS), "weight")), { table: TABLE });
-
-interface ChildTimes {
-  /** The first encode of the process (cold JIT), as the agent's first replace after start. */
-  encodeMs: number;
-  sendMs: number;
-  bytes: number;
-  /** The same replace again over the table just loaded (encode + send + commit): a full re-apply. */
-  reapplyMs: number;
-  /** Later encodes of the same IR (warm), the median of 3. */
-  warmEncodeMs: number;
-  tables: number;
-}
-
-function child(n: number): void {
-  const ir = irAt(n);
-  const sender = openReplaceSender();
-  if (sender === null) throw new Error("cold-replace: the netlink sender did not load (koffi, libmnl)");
-  let t = performance.now();
-  const batch = encodeReplace(ir, TABLE);
-  const encodeMs = performance.now() - t;
-  if (batch === null) throw new Error("cold-replace: encodeReplace gave null for bench/apply's config");
-  const bytes = batch.length;
-  t = performance.now();
-  sender.send(batch);
-  const sendMs = performance.now() - t;
-  t = performance.now();
-  sender.send(encodeReplace(ir, TABLE) as Buffer);
-  const reapplyMs = performance.now() - t;
-  sender.close();
-  const warm: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    t = performance.now();
-    encodeReplace(ir, TABLE);
-    warm.push(performance.now() - t);
-  }
-  const tables = execFileSync("nft", ["list", "tables"], { encoding: "utf8" }).trim().split("\n").length;
-  const times: ChildTimes = { encodeMs, sendMs, reapplyMs, bytes, warmEncodeMs: summarize(warm).median, tables };
-  process.stdout.write(JSON.stringify(times));
-}
 
 function withNamespace<T>(fn: (ns: string) => T): T {
   const ns = `sy-cr-${randomBytes(4).toString("hex")}`;
@@ -85,7 +44,7 @@ function nftCold(script: string): { ms: number; user: number; sys: number } {
 
 function batchCold(n: number): ChildTimes {
   return withNamespace((ns) => {
-    const out = execFileSync("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", SELF, "--child", String(n)], { cwd: REPO, encoding: "utf8", maxBuffer: 1 << 26 });
+    const out = execFileSync("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", BATCH_CHILD, String(n)], { cwd: REPO, encoding: "utf8", maxBuffer: 1 << 26 });
     return JSON.parse(out) as ChildTimes;
   });
 }
@@ -117,5 +76,4 @@ function parent(n: number, rounds: number): void {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === "--child") child(Number(args[1]));
-else parent(Number(args[0] ?? 10000), Number(args[1] ?? 5));
+parent(Number(args[0] ?? 10000), Number(args[1] ?? 5));
