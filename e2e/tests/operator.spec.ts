@@ -34,6 +34,7 @@ test("1. an operator creates a farm with two backends in the form; both nodes ru
   await signIn(page, fleet.users.operator);
   await nav(page, "Farms");
   await page.getByRole("link", { name: "New farm" }).click();
+  await expect(page).toHaveURL(/\/farms\/-\/new$/);
   await page.getByLabel("Name", { exact: true }).fill("web");
   await page.getByLabel("Virtual address", { exact: true }).fill(VIP);
   await page.getByLabel("Virtual ports").fill("80");
@@ -96,7 +97,10 @@ test("4. the audit log shows the three changes, by the operator, each with its d
 
 test("5. a bad address in the form: the error is under the field and nothing is saved", async ({ page }) => {
   await signIn(page, fleet.users.operator);
+  // /farms/new is the page of a farm named "new" (there is none), not the form.
   await page.goto(`${fleet.url}/farms/new`);
+  await expect(page.getByText("There is no farm named new")).toBeVisible();
+  await page.goto(`${fleet.url}/farms/-/new`);
   await page.getByLabel("Name", { exact: true }).fill("bad");
   const address = page.getByLabel("Virtual address", { exact: true });
   await address.fill("198.18.1.300");

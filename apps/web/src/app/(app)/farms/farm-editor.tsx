@@ -20,7 +20,7 @@ import { checkForm, emptyBackend, emptyFarm, formOf, nftlbOf, placeIssues, type 
 import { RulesetPreview } from "./ruleset-preview";
 import { StateToggle } from "./state-toggle";
 
-/** /farms/new (no name) or /farms/NAME: loads the farm, then edits it until reloaded. */
+/** /farms/-/new (no name) or /farms/NAME: loads the farm, then edits it until reloaded. */
 export function FarmEditor({ name }: { name?: string }) {
   const trpc = useTRPC();
   // The form starts from what was read and keeps its edits through background refetches; only

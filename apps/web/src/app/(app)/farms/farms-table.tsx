@@ -69,7 +69,7 @@ export function FarmsTable() {
             </>
           )
         }
-        actions={canEdit ? <Button asChild><Link href="/farms/new">New farm</Link></Button> : undefined}
+        actions={canEdit ? <Button asChild><Link href="/farms/-/new">New farm</Link></Button> : undefined}
       />
 
       <div className="mb-3 flex flex-wrap items-end gap-3" role="search" aria-label="Farms">
