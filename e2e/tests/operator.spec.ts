@@ -172,6 +172,12 @@ test("7. the other main screens open without errors on this history (screenshots
       await expect(main.getByText(/every packet and byte/)).toBeVisible();
       await expect(main.getByRole("columnheader", { name: /^Bytes\/s/ })).toBeVisible({ timeout: 15_000 });
       await expect(main.getByLabel("Charts show")).toHaveValue("bytes");
+      // From the second reading (3 s apart) the charts draw the rates, farm by farm and backend by backend.
+      await expect(main.getByRole("img", { name: /^Bytes\/s for web: / })).toBeVisible({ timeout: 15_000 });
+      await expect(main.getByRole("img", { name: /^Bytes\/s of the backends of web: b1: .*, b2: / })).toBeVisible();
+      // Connections while the page is open: the next readings show their bytes as a rate above zero.
+      await connect(0, VIP, 80, 20);
+      await expect(main.getByRole("img", { name: /^Bytes\/s for web: (?!0 B\/s)\d/ })).toBeVisible({ timeout: 15_000 });
     }
     await keepScreenshot(page, shot);
   }
