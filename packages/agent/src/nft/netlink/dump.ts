@@ -12,8 +12,11 @@ export const NFGENMSG_LEN = 4;
 export const align4 = (n: number) => (n + 3) & ~3;
 /** An attribute type without its NLA_F_NESTED and NLA_F_NET_BYTEORDER flags (the kernel sets them on some nests, not all). */
 export const NLA_TYPE_MASK = 0x3fff;
-/** Bigger than any skb the kernel fills for one dump recv (netlink caps them at 32 KiB). */
-const RECV_BUFFER = 1 << 20;
+/**
+ * Bigger than any skb the kernel fills for one dump recv: netlink caps them at 32 KiB
+ * (netlink_recvmsg's max_recvmsg_len). Kept by each dumper for its life: 64 KiB, not 1 MiB.
+ */
+const RECV_BUFFER = 1 << 16;
 const ATTEMPTS = 3;
 const EINTR = 4;
 
