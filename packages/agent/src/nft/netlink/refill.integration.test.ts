@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { buildRuleset, parseConfig, type IrRuleset } from "@switchyard/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { farm, v4, v6 } from "../../testing/farm-shapes.ts";
 
 // The refiller against a real kernel, differentially: every farm chain of config A is
 // refilled with the rules of config B through the netlink batch, and through `nft -f`; the
@@ -13,20 +14,6 @@ const TABLE = "switchyard";
 const CHILD = fileURLToPath(new URL("./refill.child.ts", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../../../", import.meta.url));
 
-type Backend = { name: string; "ip-addr": string; port?: string | number; weight?: number; state?: string };
-const farm = (name: string, vip: string, fields: Record<string, unknown>, backends: Backend[]) => ({
-  name,
-  family: vip.includes(":") ? "ipv6" : "ipv4",
-  "virtual-addr": vip,
-  "virtual-ports": "80",
-  protocol: "tcp",
-  mode: "snat",
-  scheduler: "rr",
-  backends,
-  ...fields,
-});
-const v4 = (n: number, port: string | number = 8080, extra: Partial<Backend> = {}): Backend => ({ name: `b${n}`, "ip-addr": `198.18.2.${n}`, port, ...extra });
-const v6 = (n: number, port: string | number = 8080, extra: Partial<Backend> = {}): Backend => ({ name: `b${n}-v6`, "ip-addr": `2001:db8:2::${n}`, port, ...extra });
 
 /** Config A and config B: the same farms, every farm chain's rules different. Together they cover every supported shape. */
 const CONFIG_A = {

@@ -7,6 +7,7 @@ import { planServices } from "../../../../../bench/dataplane/plan.ts";
 import { switchyardConfig } from "../../../../../bench/dataplane/switchyard.ts";
 import { batchDifferences, nftBatch, parseMnlDebug, splitMessages } from "./mnl-debug.ts";
 import type { ChildCase, ChildRefusal } from "./replace.child.ts";
+import { farm, v4, v6 } from "../../testing/farm-shapes.ts";
 
 // The full replace's batch against nft, differentially: every case is loaded in one scratch
 // namespace through encodeReplace + the sender (replace.child.ts), and in another through
@@ -19,20 +20,6 @@ const TABLE = "switchyard";
 const CHILD = fileURLToPath(new URL("./replace.child.ts", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../../../", import.meta.url));
 
-type Backend = { name: string; "ip-addr": string; port?: string | number; weight?: number; state?: string; priority?: number };
-const farm = (name: string, vip: string, fields: Record<string, unknown>, backends: Backend[]) => ({
-  name,
-  family: vip.includes(":") ? "ipv6" : "ipv4",
-  "virtual-addr": vip,
-  "virtual-ports": "80",
-  protocol: "tcp",
-  mode: "snat",
-  scheduler: "rr",
-  backends,
-  ...fields,
-});
-const v4 = (n: number, port: string | number = 8080, extra: Partial<Backend> = {}): Backend => ({ name: `b${n}`, "ip-addr": `198.18.2.${n}`, port, ...extra });
-const v6 = (n: number, port: string | number = 8080, extra: Partial<Backend> = {}): Backend => ({ name: `b${n}-v6`, "ip-addr": `2001:db8:2::${n}`, port, ...extra });
 
 /** Every scheduler, both NAT modes, IPv4, IPv6 and dual, one backend, none up. */
 const SCHEDULERS = {
