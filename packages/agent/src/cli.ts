@@ -10,6 +10,8 @@ import { EnvError, readEnv } from "./env.ts";
 import { resolveFacts } from "./facts.ts";
 import { createLogger, parseLogLevel } from "./log.ts";
 import { NftDriver, NftError } from "./nft/driver.ts";
+import { encodeReplace } from "./nft/netlink/replace.ts";
+import { openReplaceSender } from "./nft/netlink/replace-send.ts";
 import { execRunner } from "./nft/runner.ts";
 
 const MIN_TOKEN_LENGTH = 32;
@@ -35,7 +37,7 @@ const USAGE = `Usage: switchyard-agent [-c <FILE>] [-e] [-k <KEY>] [-H <HOST>] [
   [ --control-plane <URL> ]: With --managed: the control plane's URL, named when the nftlb API refuses a change
   [ --drift-interval <SECONDS> ]: Compare the kernel's copy of the agent's tables with the last applied ruleset this often (default ${DEFAULT_DRIFT_INTERVAL_SECONDS}; 0: never)
   [ --repair-drift ]: Put the agent's tables back as soon as a check finds drift (default: report only)
-  [ --nft-only ]: Commit every change with nft; no netlink fast path for farm chain refills
+  [ --nft-only ]: Commit every change with nft; no netlink batches (farm chain refills, full replaces)
 `;
 
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
@@ -106,15 +108,17 @@ async function applyAndExit(args: Args): Promise<number> {
     return 2;
   }
   const stopAfter = args.print ? "print" : args.check ? "check" : undefined;
+  const sender = stopAfter === undefined && !args["nft-only"] ? openReplaceSender() : null;
   try {
     const outcome = await applyConfigFile(args.config, {
       table: args.table,
       driver: new NftDriver(execRunner()),
       resolveFacts,
       ...(stopAfter ? { stopAfter } : {}),
+      ...(sender !== null ? { replacePath: { encode: encodeReplace, send: (batch: Buffer) => sender.send(batch) } } : {}),
     });
-    if (stopAfter === "print") process.stdout.write(outcome.script);
-    const verb = stopAfter === "check" ? "checked" : stopAfter === "print" ? "rendered" : "applied";
+    if (stopAfter === "print") process.stdout.write(outcome.script ?? "");
+    const verb = stopAfter === "check" ? "checked" : stopAfter === "print" ? "rendered" : `applied (${outcome.via === "netlink" ? "netlink batch" : "nft"})`;
     process.stderr.write(`switchyard-agent: ${verb} ${outcome.config.farms.length} farm(s) from ${args.config} (tables "${args.table}")\n`);
     return 0;
   } catch (error) {
@@ -128,6 +132,8 @@ async function applyAndExit(args: Args): Promise<number> {
     }
     process.stderr.write(`switchyard-agent: ${(error as Error).message}\n`);
     return 1;
+  } finally {
+    sender?.close();
   }
 }
 

@@ -45,7 +45,7 @@ export interface DaemonOptions {
   driftIntervalSeconds?: number;
   /** Put the tables back as soon as a check finds drift. */
   repairDrift?: boolean;
-  /** false: every change through nft, no netlink fast path for chain refills. */
+  /** false: every change through nft, no netlink batches (chain refills, full replaces). */
   netlink?: boolean;
 }
 
