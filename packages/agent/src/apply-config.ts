@@ -11,6 +11,8 @@ export interface ApplyOptions {
   stopAfter?: "print" | "check";
   /** The agent's own netlink batch for the replace (as the daemon's); nft when absent, when it does not encode the IR, or when the kernel refused it. */
   replacePath?: ReplacePath;
+  /** Told why the batch failed, before nft tries. */
+  onBatchFailure?: (reason: string) => void;
 }
 
 export interface ApplyOutcome {
@@ -43,8 +45,9 @@ export async function applyConfigFile(path: string, options: ApplyOptions): Prom
       try {
         options.replacePath.send(batch);
         return { config, via: "netlink" };
-      } catch {
+      } catch (error) {
         // Nothing changed (or the replace is whole anyway): nft checks the same and says why in its words.
+        options.onBatchFailure?.((error as Error).message);
       }
     }
   }

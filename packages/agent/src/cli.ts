@@ -116,6 +116,7 @@ async function applyAndExit(args: Args): Promise<number> {
       resolveFacts,
       ...(stopAfter ? { stopAfter } : {}),
       ...(sender !== null ? { replacePath: { encode: encodeReplace, send: (batch: Buffer) => sender.send(batch) } } : {}),
+      onBatchFailure: (reason) => process.stderr.write(`switchyard-agent: the netlink batch failed (${reason}); applying with nft\n`),
     });
     if (stopAfter === "print") process.stdout.write(outcome.script ?? "");
     const verb = stopAfter === "check" ? "checked" : stopAfter === "print" ? "rendered" : `applied (${outcome.via === "netlink" ? "netlink batch" : "nft"})`;
