@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { buildRuleset, parseConfig, type IrRuleset } from "@switchyard/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { farm, v4, v6 } from "../../testing/farm-shapes.ts";
+import { everySchedulerFarms, farm, v4, v6 } from "../../testing/farm-shapes.ts";
 
 // The refiller against a real kernel, differentially: every farm chain of config A is
 // refilled with the rules of config B through the netlink batch, and through `nft -f`; the
@@ -14,26 +14,8 @@ const TABLE = "switchyard";
 const CHILD = fileURLToPath(new URL("./refill.child.ts", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../../../", import.meta.url));
 
-
 /** Config A and config B: the same farms, every farm chain's rules different. Together they cover every supported shape. */
-const CONFIG_A = {
-  farms: [
-    farm("rr4", "198.18.1.1", {}, [v4(1), v4(2), v4(3)]),
-    farm("weight4", "198.18.1.2", { scheduler: "weight", protocol: "udp", mode: "dnat", "virtual-ports": "53" }, [v4(1, 53, { weight: 3 }), v4(2, 53), v4(3, 53)]),
-    farm("sym4", "198.18.1.3", { scheduler: "symhash", protocol: "sctp" }, [v4(1, ""), v4(2, "")]),
-    farm("hash4", "198.18.1.4", { scheduler: "hash", mode: "dnat", "sched-param": "srcip srcport" }, [v4(1), v4(2), v4(3)]),
-    farm("hash4all", "198.18.1.5", { scheduler: "hash", "sched-param": "srcip dstip srcport dstport" }, [v4(1), v4(2)]),
-    farm("all4", "198.18.1.6", { protocol: "all", "virtual-ports": "" }, [v4(1, ""), v4(2, "")]),
-    farm("rr6", "2001:db8:1::1", { mode: "dnat" }, [v6(1, 443), v6(2, 443)]),
-    farm("hash6", "2001:db8:1::2", { scheduler: "hash", protocol: "udp", mode: "dnat", "sched-param": "srcip dstport" }, [v6(1, 53), v6(2, 53)]),
-    farm("hash6def", "2001:db8:1::3", { scheduler: "hash" }, [v6(1), v6(2, 8080, { weight: 2 })]),
-    farm("one4", "198.18.1.7", {}, [v4(1)]),
-    farm("one6", "2001:db8:1::4", { protocol: "all", "virtual-ports": "", mode: "dnat" }, [v6(1, "")]),
-    farm("down4", "198.18.1.8", {}, [v4(1, 8080, { state: "down" }), v4(2, 8080, { state: "down" })]),
-    farm("dual", "198.18.1.9", { family: "dual", "virtual-addr6": "2001:db8:1::5", scheduler: "weight" }, [v4(1), v4(2), v6(1), v6(2)]),
-    farm("sym6", "2001:db8:1::6", { scheduler: "symhash", mode: "dnat" }, [v6(1), v6(2), v6(3)]),
-  ],
-};
+const CONFIG_A = { farms: everySchedulerFarms() };
 const CONFIG_B = {
   farms: [
     farm("rr4", "198.18.1.1", {}, [v4(1), v4(3)]),

@@ -7,7 +7,7 @@ import { planServices } from "../../../../../bench/dataplane/plan.ts";
 import { switchyardConfig } from "../../../../../bench/dataplane/switchyard.ts";
 import { batchDifferences, nftBatch, parseMnlDebug, splitMessages } from "./mnl-debug.ts";
 import type { ChildCase, ChildRefusal } from "./replace.child.ts";
-import { farm, v4, v6 } from "../../testing/farm-shapes.ts";
+import { everySchedulerFarms, farm, v4, v6 } from "../../testing/farm-shapes.ts";
 
 // The full replace's batch against nft, differentially: every case is loaded in one scratch
 // namespace through encodeReplace + the sender (replace.child.ts), and in another through
@@ -20,26 +20,8 @@ const TABLE = "switchyard";
 const CHILD = fileURLToPath(new URL("./replace.child.ts", import.meta.url));
 const REPO = fileURLToPath(new URL("../../../../../", import.meta.url));
 
-
-/** Every scheduler, both NAT modes, IPv4, IPv6 and dual, one backend, none up. */
-const SCHEDULERS = {
-  farms: [
-    farm("rr4", "198.18.1.1", {}, [v4(1), v4(2), v4(3)]),
-    farm("weight4", "198.18.1.2", { scheduler: "weight", protocol: "udp", mode: "dnat", "virtual-ports": "53" }, [v4(1, 53, { weight: 3 }), v4(2, 53), v4(3, 53)]),
-    farm("sym4", "198.18.1.3", { scheduler: "symhash", protocol: "sctp" }, [v4(1, ""), v4(2, "")]),
-    farm("hash4", "198.18.1.4", { scheduler: "hash", mode: "dnat", "sched-param": "srcip srcport" }, [v4(1), v4(2), v4(3)]),
-    farm("hash4all", "198.18.1.5", { scheduler: "hash", "sched-param": "srcip dstip srcport dstport" }, [v4(1), v4(2)]),
-    farm("all4", "198.18.1.6", { protocol: "all", "virtual-ports": "" }, [v4(1, ""), v4(2, "")]),
-    farm("rr6", "2001:db8:1::1", { mode: "dnat" }, [v6(1, 443), v6(2, 443)]),
-    farm("hash6", "2001:db8:1::2", { scheduler: "hash", protocol: "udp", mode: "dnat", "sched-param": "srcip dstport" }, [v6(1, 53), v6(2, 53)]),
-    farm("hash6def", "2001:db8:1::3", { scheduler: "hash" }, [v6(1), v6(2, 8080, { weight: 2 })]),
-    farm("one4", "198.18.1.7", {}, [v4(1)]),
-    farm("one6", "2001:db8:1::4", { protocol: "all", "virtual-ports": "", mode: "dnat" }, [v6(1, "")]),
-    farm("down4", "198.18.1.8", {}, [v4(1, 8080, { state: "down" }), v4(2, 8080, { state: "off" })]),
-    farm("dual", "198.18.1.9", { family: "dual", "virtual-addr6": "2001:db8:1::5", scheduler: "weight" }, [v4(1), v4(2), v6(1), v6(2)]),
-    farm("sym6", "2001:db8:1::6", { scheduler: "symhash", mode: "dnat" }, [v6(1), v6(2), v6(3)]),
-  ],
-};
+/** Every scheduler, both NAT modes, IPv4, IPv6 and dual, one backend, none up (off backends: in PORTS). */
+const SCHEDULERS = { farms: everySchedulerFarms() };
 
 /** Ports: several, ranges, every port, every protocol; backends with and without a port, down and off, by priority. */
 const PORTS = {
