@@ -6,6 +6,19 @@ import * as C from "./constants.ts";
 const NLMSG_HDRLEN = 16;
 const align4 = (n: number) => (n + 3) & ~3;
 
+/** The kernel refused a batch (nothing changed), or its answer could not be read (state unknown). */
+export class BatchError extends Error {
+  constructor(
+    message: string,
+    /** The errno the kernel answered (positive), if it answered. */
+    readonly errno: number | undefined,
+    /** true when the batch may have been committed: the caller must re-read the ruleset. */
+    readonly unknownOutcome: boolean,
+  ) {
+    super(message);
+  }
+}
+
 /** The NLMSGERR_ATTR_MSG text of an extended ACK, if the kernel gave one. */
 export function extAckMessage(buf: Buffer, off: number, len: number, flags: number): string | undefined {
   if ((flags & C.NLM_F_ACK_TLVS) === 0) return undefined;

@@ -2,7 +2,7 @@ import { getSystemErrorMap } from "node:util";
 import type { NftOp } from "@switchyard/core";
 import * as C from "./constants.ts";
 import { nftnlRule, type Libs, type Ptr } from "./ffi.ts";
-import { extAckMessage } from "./acks.ts";
+import { BatchError, extAckMessage } from "./acks.ts";
 import { openNetfilterSocket } from "./socket.ts";
 import { opText, planRefill, type RefillMessage } from "./plan.ts";
 
@@ -25,18 +25,16 @@ export interface ChainRefiller {
   close(): void;
 }
 
-/** The kernel refused the batch (nothing changed), or its answer could not be read (state unknown). */
-export class RefillError extends Error {
+/** A refill the kernel refused, or whose answer was lost (see BatchError). */
+export class RefillError extends BatchError {
   constructor(
     message: string,
-    /** The errno the kernel answered (positive), if it answered. */
-    readonly errno: number | undefined,
+    errno: number | undefined,
     /** Index in the ops passed to apply of the op the kernel refused, if one. */
     readonly opIndex: number | undefined,
-    /** true when the batch may have been committed: the caller must re-read the ruleset. */
-    readonly unknownOutcome = false,
+    unknownOutcome = false,
   ) {
-    super(message);
+    super(message, errno, unknownOutcome);
     this.name = "RefillError";
   }
 }

@@ -1,4 +1,4 @@
-import { extAckMessage } from "./acks.ts";
+import { BatchError, extAckMessage } from "./acks.ts";
 import * as C from "./constants.ts";
 import { attrs, errnoText } from "./dump.ts";
 import { openNetfilterSocket, type NetfilterSocket } from "./socket.ts";
@@ -15,18 +15,16 @@ import { openNetfilterSocket, type NetfilterSocket } from "./socket.ts";
 // commit or abort, and the last message's ACK comes after all of them. A commit that fails is
 // answered on BATCH_BEGIN, before the others.
 
-/** The kernel refused the batch (nothing changed), or its answer could not be read (state unknown). */
-export class ReplaceError extends Error {
+/** A full replace the kernel refused, or whose answer was lost (see BatchError). */
+export class ReplaceError extends BatchError {
   constructor(
     message: string,
-    /** The errno the kernel answered (positive), if it answered. */
-    readonly errno: number | undefined,
+    errno: number | undefined,
     /** Index in the batch of the message the kernel refused (0 is BATCH_BEGIN), if one. */
     readonly messageIndex: number | undefined,
-    /** true when the batch may have been committed: the caller must re-read the ruleset. */
-    readonly unknownOutcome = false,
+    unknownOutcome = false,
   ) {
-    super(message);
+    super(message, errno, unknownOutcome);
     this.name = "ReplaceError";
   }
 }
