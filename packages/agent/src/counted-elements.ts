@@ -1,5 +1,5 @@
 import { mapValueOf, type CounterValue, type IrMap, type IrRuleset } from "@switchyard/core";
-import { elementKey } from "./nft/netlink/set-key.ts";
+import { elementKeyer } from "./nft/netlink/set-key.ts";
 
 // Which backend each element of the traffic sets counts for. The kernel knows an element by
 // its key only; the IR's counted sets pair every key with the name the agent reports it under
@@ -12,11 +12,11 @@ export function countedSets(ir: IrRuleset | null, table: string): IrMap[] {
   return inet === undefined ? [] : inet.maps.filter((m) => mapValueOf(m) === "counted" && m.elements.length > 0);
 }
 
-/** How a reading names an element: the kernel's key bytes (netlink), or the key's text as nft prints it. */
-export type ElementKeyOf = (set: IrMap, keyText: string) => string | null;
+/** How a reading names a set's elements: by the kernel's key bytes (netlink), or by the key's text as nft prints it. */
+export type ElementKeyOf = (set: IrMap) => (keyText: string) => string | null;
 
-/** The key as a netlink dump gives it (set-key.ts). */
-export const kernelKey: ElementKeyOf = (set, keyText) => elementKey(set.key, set.interval, keyText);
+/** The key as a netlink dump gives it (set-key.ts), the set's key layout parsed once. */
+export const kernelKey: ElementKeyOf = (set) => elementKeyer(set.key, set.interval) ?? (() => null);
 
 /** nft prints IPv6 addresses as inet_ntop writes them (RFC 5952); the WHATWG URL parser writes the same. */
 function listedPart(part: string): string {
@@ -29,7 +29,7 @@ function listedPart(part: string): string {
 }
 
 /** The key as `nft list set` prints it. */
-export const listedKey: ElementKeyOf = (_set, keyText) => keyText.split(" . ").map(listedPart).join(" . ");
+export const listedKey: ElementKeyOf = () => (keyText) => keyText.split(" . ").map(listedPart).join(" . ");
 
 /**
  * Adds what each set's elements counted (`read`: set name -> key -> value) into `into`, under
@@ -39,8 +39,9 @@ export function addCountedValues(sets: readonly IrMap[], read: ReadonlyMap<strin
   for (const set of sets) {
     const values = read.get(set.name);
     if (values === undefined || values.size === 0) continue;
+    const keyFor = keyOf(set);
     for (const [keyText, name] of set.elements) {
-      const key = keyOf(set, keyText);
+      const key = keyFor(keyText);
       const value = key === null ? undefined : values.get(key);
       if (value === undefined) continue;
       const sum = into.get(name);

@@ -140,7 +140,7 @@ describe("counted elements: the traffic sets' elements back to their backends", 
     const by = (keyOf: typeof kernelKey) => {
       const read = new Map<string, Map<string, CounterValue>>();
       const put = (set: typeof ports, keyText: string, value: CounterValue) => {
-        const key = keyOf(set, keyText);
+        const key = keyOf(set)(keyText);
         if (key === null) throw new Error(`no key for ${keyText}`);
         read.set(set.name, (read.get(set.name) ?? new Map()).set(key, value));
       };
@@ -149,7 +149,7 @@ describe("counted elements: the traffic sets' elements back to their backends", 
       put(ranges, "198.18.1.100 . tcp . 8000-8100 . 198.18.2.11 . 8080", { packets: 4, bytes: 400 });
       put(ranges, "198.18.1.100 . tcp . 8000-8100 . 198.18.2.12 . 8000-8100", { packets: 8, bytes: 800 });
       // What nft prints for the IPv6 element, whose IR text is written out long.
-      read.set("traffic6-ports", new Map([[keyOf === listedKey ? "2001:db8:1::100 . udp . 53 . 2001:db8:2::11 . 53" : (kernelKey(sets[2] as typeof ports, "2001:db8:1::100 . udp . 53 . 2001:db8:2::11 . 53") as string), { packets: 16, bytes: 1600 }]]));
+      read.set("traffic6-ports", new Map([[keyOf === listedKey ? "2001:db8:1::100 . udp . 53 . 2001:db8:2::11 . 53" : (kernelKey(sets[2] as typeof ports)("2001:db8:1::100 . udp . 53 . 2001:db8:2::11 . 53") as string), { packets: 16, bytes: 1600 }]]));
       const out = new Map<string, CounterValue>([["c/web/b1", { packets: 5, bytes: 300 }]]);
       addCountedValues(sets, read, keyOf, out);
       return out;
