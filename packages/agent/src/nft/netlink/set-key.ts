@@ -160,26 +160,6 @@ export function writeElementKey(layout: KeyLayout, keyText: string, low: Uint8Ar
   return true;
 }
 
-/** The bytes the kernel holds for one element: its key, and for an element of a concatenated interval set its end key. */
-export interface KeyBytes {
-  key: Buffer;
-  end?: Buffer;
-}
-
-/**
- * The key bytes of one element (what NEWSETELEM sends as NFTA_SET_ELEM_KEY and, in a
- * concatenated interval set, NFTA_SET_ELEM_KEY_END), or null when a type is not one of
- * ipv4_addr, ipv6_addr, inet_proto, inet_service or the text does not match the type.
- */
-export function elementKeyBytes(keyType: string, interval: boolean, keyText: string): KeyBytes | null {
-  const layout = keyLayout(keyType, interval);
-  if (layout === null) return null;
-  const key = Buffer.alloc(layout.length);
-  const end = Buffer.alloc(layout.length);
-  if (!writeElementKey(layout, keyText, key, end)) return null;
-  return interval && layout.concatenated ? { key, end } : { key };
-}
-
 /**
  * The key of one element as elements.ts reads it back from the kernel (the hex of
  * elementKeyBytes, "-" and the end key's hex in a concatenated interval set), or null.
