@@ -10,6 +10,7 @@ import { NlWriter } from "./nl-writer.ts";
 import { encodeReplace } from "./replace.ts";
 import { ruleExprs, type Expr } from "./rule.ts";
 import { elementKey } from "./set-key.ts";
+import { farm, v4, v6 } from "../../testing/farm-shapes.ts";
 
 // The encoder without a kernel: each rule shape's bytes against libnftnl's for the same
 // expressions (nftnl_rule_nlmsg_build_payload through koffi), the fixed rules' expressions
@@ -161,23 +162,12 @@ describe("fixed rules: the expressions nft 1.0.6 sends (nft --debug=netlink)", (
   });
 });
 
-const farm = (name: string, vip: string, fields: Record<string, unknown> = {}) => ({
-  name,
-  family: vip.includes(":") ? "ipv6" : "ipv4",
-  "virtual-addr": vip,
-  "virtual-ports": "80",
-  protocol: "tcp",
-  mode: "snat",
-  scheduler: "rr",
-  backends: [{ name: "b1", "ip-addr": vip.includes(":") ? "2001:db8:2::1" : "198.18.2.1", port: 8080 }],
-  ...fields,
-});
 const irOf = (farms: unknown[]) => buildRuleset(parseConfig({ farms }), { table: TABLE });
 const inet = (ir: IrRuleset) => ir.tables[0] as IrRuleset["tables"][number];
 const withInet = (ir: IrRuleset, change: (t: IrRuleset["tables"][number]) => IrRuleset["tables"][number]): IrRuleset => ({ tables: [change(inet(ir))] });
 
 describe("encodeReplace", () => {
-  const ir = irOf([farm("web", "198.18.1.1"), farm("web6", "2001:db8:1::1", { "virtual-ports": "80,1000-2000" })]);
+  const ir = irOf([farm("web", "198.18.1.1", {}, [v4(1)]), farm("web6", "2001:db8:1::1", { "virtual-ports": "80,1000-2000" }, [v6(1)])]);
 
   it("is the reset, the table, its chains, counters, sets and elements, and every rule, between BATCH_BEGIN and BATCH_END", () => {
     const batch = encodeReplace(ir, TABLE);
@@ -243,7 +233,7 @@ describe("encodeReplace", () => {
 
   it("is null for what it leaves to nft", () => {
     const dsr = buildRuleset(
-      parseConfig({ farms: [{ ...farm("d", "198.18.1.2"), mode: "dsr", iface: "eth0", "ether-addr": "02:00:00:00:00:01", backends: [{ name: "b1", "ip-addr": "198.18.2.1", "ether-addr": "02:00:00:00:00:02" }] }] }),
+      parseConfig({ farms: [{ ...farm("d", "198.18.1.2", {}, []), mode: "dsr", iface: "eth0", "ether-addr": "02:00:00:00:00:01", backends: [{ name: "b1", "ip-addr": "198.18.2.1", "ether-addr": "02:00:00:00:00:02" }] }] }),
       { table: TABLE },
     );
     expect(dsr.tables.map((t) => t.family)).toContain("netdev");
