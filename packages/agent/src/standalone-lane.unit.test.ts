@@ -105,7 +105,9 @@ describe("StandaloneFarms through the lane for a few farms", () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      { numRuns: 60 },
+      // One fixed draw: the lane's share below is a count over the generated requests (0.29–0.34
+      // in six random draws, and once exactly the bound in CI), so a random seed made it flaky.
+      { numRuns: 60, seed: 20261129 },
     );
     if (process.env.LANE_STATS) console.log({ lanes, changes });
     // Changes that add, remove or rename a backend change the table's counter list and take the full path.
