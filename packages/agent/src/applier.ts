@@ -249,5 +249,5 @@ export type FactResolver = (needed: NeededFacts) => Promise<Facts>;
 /** Standalone mode: the farm config rendered to the IR, with the host facts dsr farms need. */
 export async function renderConfig(config: Config, table: string, resolveFacts: FactResolver): Promise<IrRuleset> {
   const facts = await resolveFacts(neededFacts(config));
-  return buildRuleset(config, { table, facts });
+  return buildRuleset(config, { table, facts, memo: false });
 }

@@ -38,7 +38,7 @@ export async function applyConfigFile(path: string, options: ApplyOptions): Prom
   }
   const config = parseNftlbJson(text);
   const facts = await options.resolveFacts(neededFacts(config));
-  const ir = buildRuleset(config, { table: options.table, facts });
+  const ir = buildRuleset(config, { table: options.table, facts, memo: false });
   if (options.stopAfter === undefined && options.replacePath !== undefined) {
     const batch = options.replacePath.encode(ir, options.table);
     if (batch !== null) {

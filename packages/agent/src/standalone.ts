@@ -116,7 +116,7 @@ export class StandaloneFarms implements NftlbFarms {
   /** Builds the indexes the lane for a few farms looks things up in (O(n) once at start, not on the first change). */
   private prepare(): void {
     indexedCrossFarmIssues(this.store.config);
-    if (this.appliedIr !== null) prepareFarmChange(this.appliedIr);
+    if (this.appliedIr !== null) prepareFarmChange(this.appliedIr, this.store.config);
   }
 
   /** Waits for the change in progress and every queued one. */
@@ -171,7 +171,8 @@ export class StandaloneFarms implements NftlbFarms {
           ? { ok: false as const, reason: "host facts changed" }
           : this.planLane(before.ir, before.config, config, changed, facts);
     this.lastPlan = lane.ok ? { lane: true } : { lane: false, reason: lane.reason };
-    const ir = lane.ok ? lane.ir : buildRuleset(config, { table: applier.table, facts });
+    // No build memo: the agent keeps one IR and changes it through the lane (BuildOptions.memo).
+    const ir = lane.ok ? lane.ir : buildRuleset(config, { table: applier.table, facts, memo: false });
     if (lane.ok && before.ir !== null) await applier.applyPlanned(ir, { from: before.ir, ops: lane.ops });
     else await applier.apply(ir);
     try {

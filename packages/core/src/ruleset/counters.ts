@@ -25,6 +25,11 @@ export function backendTrafficCounterName(farm: string, backend: string): string
   return `t/${farm}/${backend}`;
 }
 
+/** Whether `name` is one of the counters of farm `farm` (c/FARM/… or t/FARM/…). */
+export function isCounterOfFarm(name: string, farm: string): boolean {
+  return name.charCodeAt(1) === 0x2f && name.startsWith(farm, 2) && name.charCodeAt(2 + farm.length) === 0x2f;
+}
+
 /** The kind, farm and backend of a counter name core made; null for any other name. */
 export function parseCounterName(name: string): { kind: CounterKind; farm: string; backend: string } | null {
   if (!COUNTER_NAME.test(name)) return null;

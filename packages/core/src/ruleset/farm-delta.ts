@@ -1,8 +1,9 @@
 import type { Config, Farm } from "../model/farm.ts";
 import { farmPosition } from "../model/farm-index.ts";
-import { buildRuleset, DEFAULT_TABLE, farmCounters, type BuildOptions } from "./build.ts";
+import { buildRuleset, DEFAULT_TABLE, isFarmChain, isFarmVerdict, type BuildOptions } from "./build.ts";
+import { isCounterOfFarm } from "./counters.ts";
 import { addElementOp, type NftOp } from "./delta.ts";
-import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
+import { mapValueOf, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
 import type { ElementPatch, IrPatch, NamedListPatch, TablePatch } from "./ir-patch.ts";
 
 // The lane for a change of a few farms at 10,000: the next IR, the nft operations and the
@@ -24,27 +25,31 @@ import type { ElementPatch, IrPatch, NamedListPatch, TablePatch } from "./ir-pat
 
 type Element = [key: string, value: string];
 
-/** The inet table's chains and map elements of one farm, as buildRuleset makes them. */
+/** The inet table's chains, map elements and counter names of one farm, as buildRuleset makes them. */
 interface Contribution {
   chains: readonly IrChain[];
   elements: ReadonlyMap<string, readonly Element[]>;
+  counters: readonly string[];
 }
 
-const NOTHING: Contribution = { chains: [], elements: new Map() };
-const contributions = new WeakMap<Farm, Contribution>();
+const NOTHING: Contribution = { chains: [], elements: new Map(), counters: [] };
 
-/** How many farms back the lane looks for a neighbour to insert a farm's chains or elements after. */
-const SCAN_LIMIT = 2048;
+/**
+ * The contributions of the farms one change touches, built once per change: not kept across
+ * changes, where they would end up held for every farm ever changed (as would build's memo,
+ * which the single-farm builds here skip).
+ */
+type Contributions = Map<Farm, Contribution>;
 
-function contributionOf(farm: Farm | undefined): Contribution {
+function contributionOf(farm: Farm | undefined, built: Contributions): Contribution {
   if (farm === undefined || farm.state !== "up" || farm.mode === "dsr") return NOTHING;
-  let c = contributions.get(farm);
+  let c = built.get(farm);
   if (c === undefined) {
-    const inet = inetOf(buildRuleset({ farms: [farm] }));
+    const inet = inetOf(buildRuleset({ farms: [farm] }, { memo: false }));
     const elements = new Map<string, readonly Element[]>();
     for (const map of inet.maps) if (map.elements.length > 0) elements.set(map.name, map.elements);
-    c = { chains: inet.chains.slice(SKELETON.chains.length), elements };
-    contributions.set(farm, c);
+    c = { chains: inet.chains.slice(SKELETON.chains.length), elements, counters: inet.counters ?? [] };
+    built.set(farm, c);
   }
   return c;
 }
@@ -58,27 +63,51 @@ function inetOf(ir: IrRuleset): IrTable {
 /** The inet table of no farms: the chains before every farm chain, and the maps. */
 const SKELETON: IrTable = inetOf(buildRuleset({ farms: [] }));
 
-// Where each chain (by name) and map element (by key) is in an IR list: kept per list, moved
-// to the next list when a change leaves the other positions as they were. A hint, checked on
-// every use; rebuilt (O(n)) when it is wrong or missing.
-const positions = new WeakMap<readonly unknown[], Map<string, number>>();
-
-function positionIndex<T>(list: readonly T[], keyOf: (item: T) => string): Map<string, number> {
-  let index = positions.get(list);
-  if (index === undefined) {
-    index = new Map();
-    for (let i = 0; i < list.length; i++) index.set(keyOf(list[i] as T), i);
-    positions.set(list, index);
-  }
-  return index;
+// Where each farm's items are in an inet list of the IR (its chains, or one map's elements):
+// the lists hold the farms' items farm by farm, in the config's order, after the skeleton's
+// chains. starts[p] is where the items of the config's farm p begin (where they would go, for
+// a farm with none), starts[n] the list's length: 4 bytes a farm and list, where a map of
+// every item's key to its position cost 3.4 MB at 10,000 farms. Kept per list with the config
+// it counts for, carried to the next list and config by each change in O(farms) of integer
+// steps, and found again by a scan of the list when missing (a start, a change refused).
+// Checked on every use: the old farm's items must be found where it says.
+interface Starts {
+  config: Config;
+  at: Int32Array;
 }
 
-function find<T>(list: readonly T[], key: string, keyOf: (item: T) => string): number | undefined {
-  const at = positionIndex(list, keyOf).get(key);
-  if (at !== undefined && list[at] !== undefined && keyOf(list[at] as T) === key) return at;
-  positions.delete(list);
-  const again = positionIndex(list, keyOf).get(key);
-  return again !== undefined && keyOf(list[again] as T) === key ? again : undefined;
+const startsByList = new WeakMap<readonly unknown[], Starts>();
+
+/** Whether an item of a list is one of farm `farm`'s, by the names buildRuleset gives it. */
+type BelongsTo<T> = (item: T, farm: string) => boolean;
+
+const chainBelongs: BelongsTo<IrChain> = (chain, farm) => isFarmChain(chain.name, farm);
+
+/** A service map's elements go to the farm's chain; a traffic set's are named by the farm's counters. */
+const elementBelongs = (map: IrMap): BelongsTo<Element> =>
+  mapValueOf(map) === "counted" ? (e, farm) => isCounterOfFarm(e[1], farm) : (e, farm) => isFarmVerdict(e[1], farm);
+
+/** Where each farm of `config` has its items in `list`, by a scan; undefined when the list is not in the config's farm order. */
+function scanStarts<T>(list: readonly T[], config: Config, belongs: BelongsTo<T>, base: number): Int32Array | undefined {
+  const n = config.farms.length;
+  const at = new Int32Array(n + 1);
+  let i = base;
+  for (let p = 0; p < n; p++) {
+    at[p] = i;
+    const name = (config.farms[p] as Farm).name;
+    while (i < list.length && belongs(list[i] as T, name)) i++;
+  }
+  at[n] = i;
+  return i === list.length ? at : undefined;
+}
+
+function startsOf<T>(list: readonly T[], config: Config, belongs: BelongsTo<T>, base: number): Int32Array {
+  const held = startsByList.get(list);
+  if (held !== undefined && held.config === config) return held.at;
+  const at = scanStarts(list, config, belongs, base);
+  if (at === undefined) throw new NoLane("the previous IR is not the build of the previous config");
+  startsByList.set(list, { config, at });
+  return at;
 }
 
 /** Replace `remove` items at `at` (in the old list) with `insert`; `order` breaks ties between edits at one place. */
@@ -93,7 +122,7 @@ interface Edit<T> {
 
 class NoLane extends Error {}
 
-function applyEdits<T>(list: readonly T[], edits: Edit<T>[], keyOf: (item: T) => string): readonly T[] {
+function applyEdits<T>(list: readonly T[], edits: Edit<T>[]): readonly T[] {
   edits.sort((a, b) => a.at - b.at || (a.remove === 0 ? 0 : 1) - (b.remove === 0 ? 0 : 1) || a.order - b.order);
   let out: T[];
   let cursor = 0;
@@ -117,35 +146,6 @@ function applyEdits<T>(list: readonly T[], edits: Edit<T>[], keyOf: (item: T) =>
     }
     for (let i = cursor; i < list.length; i++) out.push(list[i] as T);
   }
-  // The index moves along: the removed keys out, the others shifted by what the edits before
-  // them added or removed (nothing to shift for edits in place or at the end), the new keys in.
-  const old = positions.get(list);
-  if (old !== undefined) {
-    for (const e of edits) for (let i = 0; i < e.remove; i++) {
-      const key = keyOf(list[e.at + i] as T);
-      if (old.get(key) === e.at + i) old.delete(key);
-    }
-    const shifts = edits.filter((e) => e.remove !== e.insert.length && e.at + e.remove < list.length);
-    if (shifts.length > 0) {
-      // Where each edit's old span ends, and by how much the items from there on move.
-      const ends = shifts.map((e) => e.at + e.remove);
-      let sum = 0;
-      const deltas = shifts.map((e) => (sum += e.insert.length - e.remove));
-      for (const [key, pos] of old) {
-        let lo = 0;
-        let hi = ends.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if ((ends[mid] as number) <= pos) lo = mid + 1;
-          else hi = mid;
-        }
-        if (lo > 0) old.set(key, pos + (deltas[lo - 1] as number));
-      }
-    }
-    for (const e of edits) e.insert.forEach((item, i) => old.set(keyOf(item), (e.newAt as number) + i));
-    positions.delete(list);
-    positions.set(out, old);
-  }
   return out;
 }
 
@@ -161,24 +161,23 @@ interface Slot {
 const chainKey = (c: IrChain) => c.name;
 const elementKey = (e: Element) => e[0];
 
-/** The edits of one list (the chains, or one map's elements). */
+/** The edits of one list (the chains, or one map's elements), its farms' items found through `starts`. */
 function editsOf<T>(
   list: readonly T[],
+  starts: Int32Array,
   slots: readonly Slot[],
-  prev: Config,
-  itemsOf: (c: Contribution) => readonly T[],
+  itemsOf: (farm: Farm | undefined) => readonly T[],
   keyOf: (item: T) => string,
   same: (a: T, b: T) => boolean,
-  base: number,
 ): Edit<T>[] {
   const edits: Edit<T>[] = [];
   for (const slot of slots) {
-    const before = itemsOf(contributionOf(slot.old));
-    const after = itemsOf(contributionOf(slot.next));
+    const before = itemsOf(slot.old);
+    const after = itemsOf(slot.next);
     if (before.length === 0 && after.length === 0) continue;
+    // A farm appended goes at the end; any other where its old items are, or would be.
+    const at = slot.oldPos === undefined ? list.length : (starts[slot.oldPos] as number);
     if (before.length > 0) {
-      const at = find(list, keyOf(before[0] as T), keyOf);
-      if (at === undefined) throw new NoLane(`${keyOf(before[0] as T)} is not in the previous IR`);
       const old: T[] = [];
       for (let i = 0; i < before.length; i++) {
         const item = list[at + i];
@@ -186,26 +185,37 @@ function editsOf<T>(
         old.push(item);
       }
       if (after.length === before.length && after.every((item, i) => same(old[i] as T, item))) continue;
-      edits.push({ at, remove: before.length, insert: after, order: slot.order });
-      continue;
     }
-    edits.push({ at: slot.oldPos === undefined ? list.length : anchor(list, prev, slot.oldPos, itemsOf, keyOf, base), remove: 0, insert: after, order: slot.order });
+    edits.push({ at, remove: before.length, insert: after, order: slot.order });
   }
   return edits;
 }
 
-/** Where the items of the farm at `pos` of `prev` go when it had none: after those of the nearest farm before it that has some. */
-function anchor<T>(list: readonly T[], prev: Config, pos: number, itemsOf: (c: Contribution) => readonly T[], keyOf: (item: T) => string, base: number): number {
-  for (let j = pos - 1, steps = 0; j >= 0; j--, steps++) {
-    if (steps >= SCAN_LIMIT) throw new NoLane("no farm with chains or elements near the one that comes up");
-    const items = itemsOf(contributionOf(prev.farms[j]));
-    if (items.length === 0) continue;
-    const last = items[items.length - 1] as T;
-    const at = find(list, keyOf(last), keyOf);
-    if (at === undefined) throw new NoLane(`${keyOf(last)} is not in the previous IR`);
-    return at + 1;
+/**
+ * The starts of a list after a change, for `next`: the farms it touched count the items of their
+ * new contributions, the others what they had. The same array when no count changed.
+ */
+function nextStarts(starts: Int32Array, prev: Config, next: Config, slots: readonly Slot[], count: (farm: Farm | undefined) => number): Int32Array {
+  const n = next.farms.length;
+  const counts = new Int32Array(n);
+  if (n < prev.farms.length) {
+    // Farms removed (slotsOf: every slot is one), the others kept in their order.
+    const gone = new Set(slots.map((s) => s.oldPos));
+    for (let p = 0, q = 0; p < prev.farms.length; p++) if (!gone.has(p)) counts[q++] = (starts[p + 1] as number) - (starts[p] as number);
+  } else {
+    let changed = n !== prev.farms.length;
+    for (let p = 0; p < prev.farms.length; p++) counts[p] = (starts[p + 1] as number) - (starts[p] as number);
+    for (const slot of slots) {
+      const now = count(slot.next);
+      if (now !== counts[slot.order]) changed = true;
+      counts[slot.order] = now;
+    }
+    if (!changed) return starts;
   }
-  return base;
+  const at = new Int32Array(n + 1);
+  at[0] = starts[0] as number;
+  for (let p = 0; p < n; p++) at[p + 1] = (at[p] as number) + (counts[p] as number);
+  return at;
 }
 
 const sameRules = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((r, i) => r === b[i]));
@@ -306,15 +316,16 @@ export function planFarmChange(prevIr: IrRuleset, prev: Config, next: Config, ch
 
 function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iterable<string>, table: string): FarmChange {
   const slots = slotsOf(prev, next, changed).filter((s) => s.old !== s.next);
+  const built: Contributions = new Map();
+  const contribution = (farm: Farm | undefined) => contributionOf(farm, built);
   for (const s of slots) {
     for (const farm of [s.old, s.next]) {
       if (farm?.mode === "dsr" && farm.state === "up") throw new NoLane(`farm ${farm.name} is a dsr farm`);
     }
     // The table's counters are one list in farm order; the lane keeps it as it is, which is
     // right while the changed farms keep theirs (a state or weight change, the common case).
-    const countersOf = (farm: Farm | undefined) => (farm !== undefined && farm.state === "up" && farm.mode !== "dsr" ? farmCounters(farm) : []);
-    const before = countersOf(s.old);
-    const after = countersOf(s.next);
+    const before = contribution(s.old).counters;
+    const after = contribution(s.next).counters;
     if (before.length !== after.length || before.some((c, i) => c !== after[i])) throw new NoLane(`the counters of farm ${(s.next ?? s.old)?.name ?? "?"} change`);
   }
   const inet = prevIr.tables.find((t) => t.family === "inet");
@@ -334,10 +345,12 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
   const tablePatch: Extract<TablePatch, { chains?: unknown }> = { family: "inet" };
 
   // Chains.
-  const chainEdits = editsOf(inet.chains, slots, prev, (c) => c.chains, chainKey, sameChain, base);
+  const chainsOf = (farm: Farm | undefined) => contribution(farm).chains;
+  const chainStarts = startsOf(inet.chains, prev, chainBelongs, base);
+  const chainEdits = editsOf(inet.chains, chainStarts, slots, chainsOf, chainKey, sameChain);
   let chains = inet.chains;
   if (chainEdits.length > 0) {
-    chains = applyEdits(inet.chains, chainEdits, chainKey) as IrChain[];
+    chains = applyEdits(inet.chains, chainEdits) as IrChain[];
     const { removed, inserted } = sides(chainEdits, inet.chains, chainKey);
     const byOld = [...removed].sort((a, b) => a[1].at - b[1].at);
     const byNew = [...inserted].sort((a, b) => a[1].at - b[1].at);
@@ -371,13 +384,22 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
     if (patch.put !== undefined || patch.remove !== undefined || patch.order !== undefined) tablePatch.chains = patch;
   }
 
+  startsByList.set(chains, { config: next, at: nextStarts(chainStarts, prev, next, slots, (farm) => chainsOf(farm).length) });
+
   // Map elements, map by map in the table's order.
   const putMaps: IrMap[] = [];
   const elementPatches: ElementPatch[] = [];
   const maps = inet.maps.map((map) => {
-    const edits = editsOf(map.elements, slots, prev, (c) => c.elements.get(map.name) ?? [], elementKey, sameElement, 0);
-    if (edits.length === 0) return map;
-    const elements = applyEdits(map.elements, edits, elementKey) as Element[];
+    const elementsOf = (farm: Farm | undefined) => contribution(farm).elements.get(map.name) ?? [];
+    const starts = startsOf(map.elements, prev, elementBelongs(map), 0);
+    const edits = editsOf(map.elements, starts, slots, elementsOf, elementKey, sameElement);
+    const carried = nextStarts(starts, prev, next, slots, (farm) => elementsOf(farm).length);
+    if (edits.length === 0) {
+      startsByList.set(map.elements, { config: next, at: carried });
+      return map;
+    }
+    const elements = applyEdits(map.elements, edits) as Element[];
+    startsByList.set(elements, { config: next, at: carried });
     const { removed, inserted } = sides(edits, map.elements, elementKey);
     const stale = [...removed].filter(([key, { item }]) => inserted.get(key)?.item[1] !== item[1]).sort((a, b) => a[1].at - b[1].at);
     const fresh = [...inserted].filter(([key, { item }]) => removed.get(key)?.item[1] !== item[1]).sort((a, b) => a[1].at - b[1].at);
@@ -401,12 +423,15 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
 }
 
 /**
- * Builds what planFarmChange looks things up in for `ir` (where each chain and map element
- * is), O(n) once, so that the first change after a start does not pay for it.
+ * Finds where each farm's chains and map elements are in `ir`, the build of `config` (O(n) once),
+ * so that the first change after a start does not pay for it.
  */
-export function prepareFarmChange(ir: IrRuleset): void {
+export function prepareFarmChange(ir: IrRuleset, config: Config): void {
   const inet = ir.tables.find((t) => t.family === "inet");
   if (inet === undefined) return;
-  positionIndex(inet.chains, chainKey);
-  for (const map of inet.maps) positionIndex(map.elements, elementKey);
+  const found = (list: readonly unknown[], at: Int32Array | undefined) => {
+    if (at !== undefined) startsByList.set(list, { config, at });
+  };
+  found(inet.chains, scanStarts(inet.chains, config, chainBelongs, SKELETON.chains.length));
+  for (const map of inet.maps) found(map.elements, scanStarts(map.elements, config, elementBelongs(map), 0));
 }
