@@ -20,8 +20,8 @@ import type { ElementPatch, IrPatch, NamedListPatch, TablePatch } from "./ir-pat
 // Not taken (the caller builds and plans in full): a change that touches a dsr farm that is
 // up (before or after: dsr chains depend on host facts and live in the netdev table), a
 // change that is neither farms replaced in place plus farms appended at the end nor farms
-// removed, a farm that comes up where no farm near it had chains or elements to insert
-// after, and an IR that does not look like the build of the previous config.
+// removed, a change of a farm's counter names (the table's counter list), and an IR that does
+// not look like the build of the previous config.
 
 type Element = [key: string, value: string];
 

@@ -102,6 +102,43 @@ describe("planFarmChange: the lane for a change of a few farms", () => {
     expect(planFarmChange(build(prev), prev, next, ["web"], options)).toMatchObject({ ok: true, ops: [] });
   });
 
+  it("plans from an IR again after a change from it was not taken up, and after it was carried to another config", () => {
+    const farm = (name: string, i: number, state = "up") => ({
+      name,
+      "virtual-addr": `198.18.1.${i}`,
+      "virtual-ports": "80",
+      state,
+      backends: [1, 2].map((b) => ({ name: `b${b}`, "ip-addr": `198.18.2.${10 * i + b}` })),
+    });
+    // b is down: it has no items, so removing it leaves every list as it was (the same arrays),
+    // while the farms after it move up one position.
+    const prev = parseConfig({ farms: [farm("a", 1), farm("b", 2, "down"), farm("c", 3)] });
+    const prevIr = build(prev);
+    const removed: Config = { farms: [prev.farms[0]!, prev.farms[2]!] };
+    expect(check(prevIr, prev, removed, ["b"]).taken).toBe(true);
+    // The removal was refused (not applied): the next change starts from prev and its IR again.
+    const c = prev.farms[2]!;
+    const toggled: Config = { farms: prev.farms.map((f) => (f === c ? { ...c, backends: c.backends.map((b, j) => (j === 0 ? { ...b, state: "down" as const } : b)) } : f)) };
+    expect(check(prevIr, prev, toggled, ["c"]).taken).toBe(true);
+  });
+
+  it("puts a farm's first items of a list between those of the farms around it", () => {
+    const farm = (name: string, i: number, ports: string) => ({
+      name,
+      "virtual-addr": `198.18.1.${i}`,
+      "virtual-ports": ports,
+      backends: [{ name: "b1", "ip-addr": `198.18.2.${i}` }],
+    });
+    // b moves from a port to a range: its first elements of the range maps, where a's and c's are.
+    const prev = parseConfig({ farms: [farm("a", 1, "1000-2000"), farm("b", 2, "80"), farm("c", 3, "3000-4000")] });
+    const next = parseConfig({ farms: [farm("a", 1, "1000-2000"), farm("b", 2, "5000-6000"), farm("c", 3, "3000-4000")] });
+    const moved: Config = { farms: [prev.farms[0]!, next.farms[1]!, prev.farms[2]!] };
+    const result = check(build(prev), prev, moved, ["b"]);
+    expect(result.taken).toBe(true);
+    const ranges = result.ir.tables[0]!.maps.find((m) => m.name === "svc4-ranges")!;
+    expect(ranges.elements.map(([key]) => key)).toEqual(["tcp . 198.18.1.1 . 1000-2000", "tcp . 198.18.1.2 . 5000-6000", "tcp . 198.18.1.3 . 3000-4000"]);
+  });
+
   it("falls back for a dsr farm and says why", () => {
     const dsr = {
       name: "fast",
