@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { checkIr, checkPatchedIr, parseNftlbJson, retainCheckedTexts } from "@switchyard/core";
+import { checkIr, checkPatchedIr, parseNftlbJson } from "@switchyard/core";
 import { Applier, type FactResolver } from "./applier.ts";
 import { resolveFacts as hostFacts } from "./facts.ts";
 import { nftlbApi, errorBody } from "./http/nftlb-api.ts";
@@ -89,17 +89,7 @@ export class Daemon {
 
   constructor(private readonly options: DaemonOptions) {
     this.driver = new NftDriver(options.runner ?? execRunner());
-    this.heap = new HeapTrimmer({
-      // checkIr's memo holds the texts it first met; once quiet, it keeps the applied IR's only.
-      ...(options.managed
-        ? {
-            onQuiet: () => {
-              const applied = this.applier.lastApplied;
-              if (applied !== null) retainCheckedTexts(applied);
-            },
-          }
-        : {}),
-    });
+    this.heap = new HeapTrimmer();
     this.stateDir = new StateDir(options.stateDir);
     this.refiller = options.netlink === false ? null : openChainRefiller();
     this.replacer = options.netlink === false ? null : openReplaceSender();

@@ -72,8 +72,6 @@ export interface HeapTrimmerOptions {
   collect?: Collect;
   /** What growth is measured on: by default the heap in use (garbage included) plus the resident memory. */
   used?: () => number;
-  /** Called once quiet, before the collection (whether or not it collects): caches drop what they no longer need. */
-  onQuiet?: () => void;
 }
 
 export class HeapTrimmer {
@@ -81,7 +79,6 @@ export class HeapTrimmer {
   private readonly minGrowth: number;
   private readonly collect: Collect | undefined;
   private readonly used: () => number;
-  private readonly onQuiet: (() => void) | undefined;
   private timer: NodeJS.Timeout | null = null;
   private settle: NodeJS.Timeout | null = null;
   /** What `used` measured after the last collection, once what it freed was given back. */
@@ -94,7 +91,6 @@ export class HeapTrimmer {
     // The heap in use, and the process's resident memory: memory outside the heap (a drift
     // check's listing read from nft, a request's body) counts too.
     this.used = options.used ?? (() => getHeapStatistics().used_heap_size + process.memoryUsage.rss());
-    this.onQuiet = options.onQuiet;
   }
 
   /** Whether collections happen (node runs with --expose-gc). */
@@ -120,14 +116,13 @@ export class HeapTrimmer {
 
   /** After some work: collects once nothing else called soon() for quietMs, if the heap grew enough. */
   soon(): void {
-    if (this.collect === undefined && this.onQuiet === undefined) return;
+    if (this.collect === undefined) return;
     if (this.timer !== null) {
       this.timer.refresh();
       return;
     }
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.onQuiet?.();
       if (this.collect !== undefined && this.used() - this.floor >= this.minGrowth) this.now();
     }, this.quietMs);
     this.timer.unref();

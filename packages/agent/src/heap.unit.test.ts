@@ -60,16 +60,6 @@ describe("HeapTrimmer", () => {
     vi.advanceTimersByTime(5_000);
   });
 
-  it("calls onQuiet once quiet, before it decides whether to collect", () => {
-    const calls: string[] = [];
-    const heap = new HeapTrimmer({ quietMs: 1_000, minGrowthBytes: 0, collect: () => calls.push("collect"), used: () => 0, onQuiet: () => calls.push("quiet") });
-    heap.soon();
-    vi.advanceTimersByTime(999);
-    expect(calls).toEqual([]);
-    vi.advanceTimersByTime(1);
-    expect(calls).toEqual(["quiet", "collect"]);
-  });
-
   it("measures growth from what the last collection left once it was given back, not from right after it", () => {
     let used = 200 * MB;
     const collect = vi.fn();

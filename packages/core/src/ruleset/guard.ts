@@ -105,57 +105,39 @@ const snippet = (text: string) => JSON.stringify(text.length > 60 ? `${text.slic
 
 const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
 
-/**
- * Checked texts and what was found. An agent checks the same statements over and over (every
- * deploy carries every farm's rules, and most are alike across farms), and the check is a
- * pure function of the text: the answer is kept. Bounded: forgotten wholesale past the limit.
- *
- * A text is kept as the string first met: each IR a managed agent receives is a new parse, so
- * the memo would hold a second copy of every rule beside the current IR's, and the texts of
- * rules long gone. retainCheckedTexts(ir) trims it to one IR's texts, keyed by that IR's own
- * strings; the agent calls it once quiet after an apply (at 10,000 farms, 15-20 ms that a
- * check keeping only what it meets would add to every PUT).
- */
-const MEMO_LIMIT = 400_000;
-
-class Memo<T> {
-  private known = new Map<string, T>();
-
-  get(text: string, compute: (text: string) => T): T {
-    let found = this.known.get(text);
-    if (found === undefined) {
-      found = compute(text);
-      if (this.known.size >= MEMO_LIMIT) this.known.clear();
-      this.known.set(text, found);
-    }
-    return found;
-  }
-
-  /** Keeps only the answers for `texts`, keyed by those very strings. */
-  retain(texts: Iterable<string>): void {
-    const kept = new Map<string, T>();
-    for (const text of texts) {
-      const found = this.known.get(text);
-      if (found !== undefined) kept.set(text, found);
-    }
-    this.known = kept;
-  }
-}
-
-const problemsMemo = new Memo<readonly string[]>();
-
 /** No problems: one frozen array for every text that has none (most of them). */
 const NO_PROBLEMS: readonly string[] = Object.freeze([]);
+
+/** Any character findTextProblems has something to say about, or must look at closer (a double quote). */
+const SUSPECT = /[^\x20-\x7e]|[;#{}\\`$'"]/;
+
+/**
+ * Each forbidden word where nft could read it as a word (not inside a longer one): everything
+ * forbiddenWords finds, and more (a word after a digit, an IPv6 address's hex digits), so that a
+ * text it does not match has no forbidden word.
+ */
+const MAYBE_FORBIDDEN = new RegExp(`(?<![A-Za-z_.])(?:${FORBIDDEN_WORDS.join("|")})(?![A-Za-z0-9_./-])`, "i");
 
 /**
  * The character-level problems of one piece of text (rule, element key or value): anything
  * that could end the command it is pasted into or make nft read more than one statement.
  */
 export function textProblems(text: string): string[] {
-  return [...problemsMemo.get(text, findTextProblems)];
+  return [...problemsOf(text)];
 }
 
-function findTextProblems(text: string): readonly string[] {
+/**
+ * textProblems without the copy. At 10,000 farms an IR holds 120,000 texts, and a managed agent
+ * checks every one of them on each whole ruleset it receives: two regular expression tests
+ * clear a plain text (all of the renderer's), and only the others are looked at closely.
+ */
+function problemsOf(text: string): readonly string[] {
+  if (text.length <= MAX_RULE_LENGTH && !SUSPECT.test(text) && !MAYBE_FORBIDDEN.test(text) && text.trim() !== "") return NO_PROBLEMS;
+  return findTextProblems(text);
+}
+
+/** Every character-level problem of `text`, looked for one by one (textProblems clears plain texts before it). */
+export function findTextProblems(text: string): readonly string[] {
   const problems: string[] = [];
   const add = (problem: string) => {
     if (!problems.includes(problem)) problems.push(problem);
@@ -249,19 +231,23 @@ interface RuleFacts {
 }
 
 /**
- * What the memo keeps of a rule: most rules at scale are clean backend rules that name one
- * counter and nothing else, kept as that counter's name; a clean rule with no reference at all
- * as null; anything else as its RuleFacts.
+ * A rule's facts in short: most rules at scale are clean backend rules that name one counter
+ * and nothing else (that counter's name); a clean rule with no reference at all is null;
+ * anything else its RuleFacts.
  */
-type KeptFacts = RuleFacts | string | null;
-
-const ruleMemo = new Memo<KeptFacts>();
+type ShortFacts = RuleFacts | string | null;
 
 const NO_NAMES: readonly string[] = Object.freeze([]);
 
-function keptFacts(rule: string): KeptFacts {
-  const problems = findTextProblems(rule);
+/** A rule that names one counter and nothing else (no jump, goto or `@`), e.g. a backend's dnat rule: the counter. */
+const ONE_COUNTER = /^(?:(?!jump|goto|@|counter).)*(?:^|\s)counter\s+name\s+([^\s"]+)(?:(?!jump|goto|@|counter).)*$/;
+
+function shortFacts(rule: string): ShortFacts {
+  const problems = problemsOf(rule);
   if (problems.length > 0) return { problems, jumps: [], maps: [], counters: [], counterMaps: [] };
+  if (!/jump|goto|@|counter/.test(rule)) return null;
+  const one = ONE_COUNTER.exec(rule)?.[1];
+  if (one !== undefined && !LOOKUP_START.includes(one)) return one;
   const words = rule.split(/\s+/).filter((w) => w !== "");
   const jumps: { verb: string; target: string | null }[] = [];
   const counterMaps: string[] = [];
@@ -280,18 +266,17 @@ function keptFacts(rule: string): KeptFacts {
   return { problems, jumps, maps: refs.maps, counters: refs.counters, counterMaps };
 }
 
-function ruleFacts(rule: string): RuleFacts {
-  const kept = ruleMemo.get(rule, keptFacts);
-  if (kept === null) return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: NO_NAMES, counterMaps: NO_NAMES };
-  if (typeof kept === "string") return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: [kept], counterMaps: NO_NAMES };
-  return kept;
+function factsOf(short: ShortFacts): RuleFacts {
+  if (short === null) return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: NO_NAMES, counterMaps: NO_NAMES };
+  if (typeof short === "string") return { problems: NO_PROBLEMS, jumps: [], maps: NO_NAMES, counters: [short], counterMaps: NO_NAMES };
+  return short;
 }
 
 function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, reasons: string[]): void {
-  const kept = ruleMemo.get(rule, keptFacts);
+  const short = shortFacts(rule);
   // The common case at scale: a backend rule naming its own counter.
-  if (kept === null || (typeof kept === "string" && index.counters.has(kept))) return;
-  const facts = ruleFacts(rule);
+  if (short === null || (typeof short === "string" && index.counters.has(short))) return;
+  const facts = factsOf(short);
   if (facts.problems.length === 0 && facts.jumps.length === 0 && facts.maps.length === 0 && facts.counterMaps.length === 0) {
     let known = true;
     for (const name of facts.counters) known &&= index.counters.has(name);
@@ -328,7 +313,7 @@ function checkRule(index: TableIndex, chain: IrChain, rule: string, i: number, r
 /** One element of `map` (the `i`th); `seen` collects keys for the duplicate check of a whole map. */
 function checkElement(index: TableIndex, map: IrMap, key: string, value: string, i: number, reasons: string[], seen?: Set<string>): void {
   const at = `${index.where}, map ${map.name}, element ${i + 1}`;
-  const keyProblems = textProblems(key);
+  const keyProblems = problemsOf(key);
   for (const problem of keyProblems) reasons.push(`${at} key ${snippet(key)}: ${problem}`);
   if (keyProblems.length === 0) {
     const parts = map.key.split(" . ").length;
@@ -342,7 +327,7 @@ function checkElement(index: TableIndex, map: IrMap, key: string, value: string,
       seen.add(key);
     }
   }
-  const valueProblems = textProblems(value);
+  const valueProblems = problemsOf(value);
   for (const problem of valueProblems) reasons.push(`${at} value ${snippet(value)}: ${problem}`);
   if (valueProblems.length > 0) return;
   if (map.value === "counter") {
@@ -594,24 +579,4 @@ export function checkPatchedIr(from: IrRuleset, patch: unknown, to: IrRuleset, t
   }
   if (reasons.length > 0) throw new IrRejected(reasons);
   for (const record of records) record();
-}
-
-/**
- * Trims checkIr's memo to the texts of `ir` (the IR last applied), keyed by its own strings:
- * the memo then holds no copy of a text besides the IR's, nor texts no longer in use.
- */
-export function retainCheckedTexts(ir: IrRuleset): void {
-  ruleMemo.retain(
-    (function* () {
-      for (const table of ir.tables) for (const chain of table.chains) yield* chain.rules;
-    })(),
-  );
-  problemsMemo.retain(
-    (function* () {
-      for (const table of ir.tables) for (const map of table.maps) for (const [key, value] of map.elements) {
-        yield key;
-        yield value;
-      }
-    })(),
-  );
 }

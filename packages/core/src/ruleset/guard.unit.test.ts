@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../nftlb/codec.ts";
 import { buildRuleset } from "./build.ts";
 import { configPairs, TEST_FACTS } from "./fake-nft.ts";
-import { checkIr, IrRejected, referencesOf, retainCheckedTexts, textProblems } from "./guard.ts";
+import { checkIr, findTextProblems, IrRejected, referencesOf, textProblems } from "./guard.ts";
 import type { IrChain, IrMap, IrRuleset, IrTable } from "./ir.ts";
 
 const T = "switchyard";
@@ -407,17 +407,21 @@ describe("referencesOf and textProblems", () => {
   });
 });
 
-describe("retainCheckedTexts", () => {
-  it("trims the memo to one IR's texts, and checkIr answers as before, for those texts and others", () => {
-    const good = base();
-    const bad = withRule("ct mark 0x80000001 counter name c/web/a dnat ip to 198.18.2.11:8080; flush ruleset");
-    const reasons = rejected(bad).reasons;
-    retainCheckedTexts(structuredClone(good));
-    expect(() => checkIr(structuredClone(good), T)).not.toThrow();
-    expect(rejected(structuredClone(bad)).reasons).toEqual(reasons);
-    retainCheckedTexts(structuredClone(bad));
-    expect(rejected(structuredClone(bad)).reasons).toEqual(reasons);
-    expect(() => checkIr(structuredClone(good), T)).not.toThrow();
+describe("textProblems: plain texts cleared first", () => {
+  it("finds what the exhaustive check finds, over random texts of words, addresses, separators and quotes", () => {
+    const piece = fc.constantFrom(
+      ..."table flush delete add insert replace ruleset reset list import export define include monitor rename create destroy undefine redefine".split(" "),
+      ...["TABLE", "Flush", "daddr", "saddr", "addr", "ip", "ct", "mark", "counter", "name", "c/web/a", "goto", "jump", "farm-web-4", "@svc4-ports"],
+      ...["198.18.2.11", "2001:db8::add", "2001:db8::1", "02:00:00:00:00:01", "80", "8000-8100", "0x40000000", "9add", "x-add", "a.add", "add.", "_add", "/add", ":add"],
+      ...[" ", " ", " ", ":", ".", "-", "/", "_", ";", "#", "{", "}", "\\", "`", "$", "'", '"', '"eth0"', "\n", "\t", "\u0000", "\u00e9", "\u212a"],
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const text = pieces.join("");
+        expect(textProblems(text)).toEqual([...findTextProblems(text)]);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 
