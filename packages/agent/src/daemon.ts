@@ -242,7 +242,9 @@ export class Daemon {
       if (configFile !== undefined) log.info({ file: configFile, state: this.stateDir.file }, "the state dir holds the last applied config; -c is not loaded");
       try {
         if (state.ir.tables.every((t) => t.name === table)) {
-          await this.farms.restore(state.config, state.ir);
+          const ir = await this.farms.compactSaved(state.config, state.ir);
+          this.stateDir.adoptIr(state.ir, ir);
+          await this.farms.restore(state.config, ir);
         } else {
           const saved = state.ir.tables.map((t) => `${t.family} ${t.name}`).join(", ");
           log.warn({ saved, table }, "the saved ruleset is for other tables; rendering the saved config for this table (the old tables are left as they are)");

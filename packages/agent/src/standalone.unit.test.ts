@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NO_FACTS } from "@switchyard/core";
+import { buildRuleset, NO_FACTS, parseConfig } from "@switchyard/core";
 import { Applier } from "./applier.ts";
 import { createLogger } from "./log.ts";
 import { NftDriver } from "./nft/driver.ts";
@@ -65,6 +65,21 @@ describe("StandaloneFarms", () => {
     expect((await stateDir.load())?.config.farms.map((f) => f.name)).toEqual(["web"]);
     expect(service.list().farms.map((f) => f.name)).toEqual(["web"]);
     expect(applier.lastApplied).not.toBeNull();
+  });
+
+  it("restores the build of the saved config when it is the saved ruleset, and the saved ruleset when it is not", async () => {
+    const service = farms();
+    const config = parseConfig({ farms: [web, { ...web, name: "api", "virtual-ports": "81" }] });
+    const built = buildRuleset(config, { table: "switchyard" });
+    // As read back from the state dir: equal, but none of its objects or texts shared.
+    const saved = JSON.parse(JSON.stringify(built)) as typeof built;
+    const restored = await service.compactSaved(config, saved);
+    expect(restored).not.toBe(saved);
+    expect(restored).toEqual(saved);
+    // A saved ruleset the build does not give again (another version's rendering) stays as it is.
+    const other = JSON.parse(JSON.stringify(built)) as typeof built;
+    other.tables[0]!.chains.find((c) => c.name === "farm-web-4")!.rules.push("accept");
+    expect(await service.compactSaved(config, other)).toBe(other);
   });
 
   it("a change nft refuses changes nothing and carries nft's words", async () => {

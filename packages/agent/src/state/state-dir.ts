@@ -271,6 +271,14 @@ export class StateDir {
     return out;
   }
 
+  /**
+   * The loaded state's IR `from` stands as `to`, an equal IR (the caller's word; standalone's
+   * compactSaved): the next save's journal line is a change from it, as from the one loaded.
+   */
+  adoptIr(from: IrRuleset, to: IrRuleset): void {
+    if (this.saved !== null && this.saved.state.ir === from) this.saved = { state: { ...this.saved.state, ir: to } };
+  }
+
   /** Queues a save; saves happen one at a time, in order. Resolves once it is on disk. */
   save(state: AgentState, hint?: SaveHint): Promise<void> {
     return this.writes.run(async () => {
