@@ -213,9 +213,9 @@ export class Daemon {
       }
     }
     try {
-      await this.driver.listTables();
+      await this.driver.checkAccess("inet", this.options.table);
     } catch (error) {
-      throw new StartupError(`nft cannot read the ruleset; the agent needs root or CAP_NET_ADMIN: ${reason(error)}`, { cause: error });
+      throw new StartupError(`nft may not change the ruleset; the agent needs root or CAP_NET_ADMIN: ${reason(error)}`, { cause: error });
     }
     if (this.managed) this.managed.nftVersion = version;
     this.options.log.info(

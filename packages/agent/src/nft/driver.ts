@@ -38,11 +38,15 @@ export class NftDriver {
     await this.apply(script);
   }
 
-  /** `nft list tables`: proves that nft can talk to the kernel with this process's privileges. */
-  async listTables(): Promise<string> {
-    const result = await this.runner.run(["list", "tables"]);
-    if (result.code !== 0) throw new NftError("list", result.stderr);
-    return result.stdout;
+  /**
+   * Proves that nft may change the kernel's ruleset with this process's privileges (root or
+   * CAP_NET_ADMIN): a check (`-c`) of adding the table, which commits nothing. Not `nft list
+   * tables`: nft 1.0.6 reads every chain, set and element for that, 1.3 s with 10,000 farms in
+   * the kernel, at every start after the first.
+   */
+  async checkAccess(family: string, table: string): Promise<void> {
+    const result = await this.runner.run(["-c", "add", "table", family, table]);
+    if (result.code !== 0) throw new NftError("check", result.stderr);
   }
 
   /** The table as nft prints it, null when it does not exist; stateless leaves out counters and quotas. */
