@@ -197,20 +197,17 @@ function editsOf<T>(
  */
 function nextStarts(starts: Int32Array, prev: Config, next: Config, slots: readonly Slot[], count: (farm: Farm | undefined) => number): Int32Array {
   const n = next.farms.length;
+  // The common change (a state or weight): every farm keeps its count, in place.
+  const counted = (s: Slot) => count(s.next) === (starts[s.order + 1] as number) - (starts[s.order] as number);
+  if (n === prev.farms.length && slots.every(counted)) return starts;
   const counts = new Int32Array(n);
   if (n < prev.farms.length) {
     // Farms removed (slotsOf: every slot is one), the others kept in their order.
     const gone = new Set(slots.map((s) => s.oldPos));
     for (let p = 0, q = 0; p < prev.farms.length; p++) if (!gone.has(p)) counts[q++] = (starts[p + 1] as number) - (starts[p] as number);
   } else {
-    let changed = n !== prev.farms.length;
     for (let p = 0; p < prev.farms.length; p++) counts[p] = (starts[p + 1] as number) - (starts[p] as number);
-    for (const slot of slots) {
-      const now = count(slot.next);
-      if (now !== counts[slot.order]) changed = true;
-      counts[slot.order] = now;
-    }
-    if (!changed) return starts;
+    for (const slot of slots) counts[slot.order] = count(slot.next);
   }
   const at = new Int32Array(n + 1);
   at[0] = starts[0] as number;
