@@ -90,7 +90,7 @@ export class StandaloneFarms implements NftlbFarms {
    * The build of a saved config when it is the saved IR itself, else the saved IR. The two are
    * the same ruleset, but the build shares its texts (a rule many farms have is one string) and
    * an IR read from disk holds a string for every rule and element: at 10,000 farms the agent
-   * restarted on its state dir held 8 MB more than the one started with -c. A saved IR that the
+   * restarted on its state dir held about 6 MB more than the one started with -c. A saved IR that the
    * build does not give again (another version's rendering, host facts that changed, a build
    * that fails) is kept as it is: what is re-applied is what was applied.
    */
