@@ -31,7 +31,7 @@ export interface ChildTimes {
 }
 
 /** Encodes and sends the replace of N farms in this network namespace; prints ChildTimes as JSON. */
-export function batchChild(n: number): void {
+export async function batchChild(n: number): Promise<void> {
   const ir = irAt(n);
   const sender = openReplaceSender();
   if (sender === null) throw new Error("cold-replace: the netlink sender did not load (koffi, libmnl)");
@@ -41,10 +41,10 @@ export function batchChild(n: number): void {
   if (batch === null) throw new Error("cold-replace: encodeReplace gave null for bench/apply's config");
   const bytes = batch.length;
   t = performance.now();
-  sender.send(batch);
+  await sender.send(batch);
   const sendMs = performance.now() - t;
   t = performance.now();
-  sender.send(encodeReplace(ir, TABLE) as Buffer);
+  await sender.send(encodeReplace(ir, TABLE) as Buffer);
   const reapplyMs = performance.now() - t;
   sender.close();
   const warm: number[] = [];
@@ -59,4 +59,4 @@ export function batchChild(n: number): void {
 }
 
 
-if (process.argv[1] === BATCH_CHILD) batchChild(Number(process.argv[2] ?? 10000));
+if (process.argv[1] === BATCH_CHILD) await batchChild(Number(process.argv[2] ?? 10000));

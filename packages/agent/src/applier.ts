@@ -43,7 +43,7 @@ export interface FastPath {
  */
 export interface ReplacePath {
   encode(ir: IrRuleset, table: string, counters?: CounterValues): Buffer | null;
-  send(batch: Buffer): void;
+  send(batch: Buffer): Promise<void> | void;
 }
 
 export interface ApplierOptions {
@@ -199,7 +199,7 @@ export class Applier {
     const batch = this.options.replacePath?.encode(ir, this.table, counters) ?? null;
     if (batch !== null) {
       try {
-        this.options.replacePath?.send(batch);
+        await this.options.replacePath?.send(batch);
         return { kind: "replace", bytes: batch.length, via: "netlink" };
       } catch (error) {
         // A replace is whole whatever the kernel holds, so nft may always try it next: it says

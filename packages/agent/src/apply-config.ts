@@ -43,7 +43,7 @@ export async function applyConfigFile(path: string, options: ApplyOptions): Prom
     const batch = options.replacePath.encode(ir, options.table);
     if (batch !== null) {
       try {
-        options.replacePath.send(batch);
+        await options.replacePath.send(batch);
         return { config, via: "netlink" };
       } catch (error) {
         // Nothing changed (or the replace is whole anyway): nft checks the same and says why in its words.

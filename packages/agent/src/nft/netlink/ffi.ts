@@ -32,6 +32,8 @@ export interface Libs {
   socketFd: (nl: Ptr) => number;
   socketPortid: (nl: Ptr) => number;
   socketSendto: (nl: Ptr, buf: Buffer, len: number) => number;
+  /** mnl_socket_sendto on one of koffi's worker threads: the bytes sent, and errno when it failed. */
+  socketSendtoAsync: (nl: Ptr, buf: Buffer, len: number) => Promise<{ sent: number; errno: number }>;
   socketRecvfrom: (nl: Ptr, buf: Buffer, len: number) => number;
   socketSetsockopt: (nl: Ptr, type: number, buf: Buffer, len: number) => number;
   socketClose: (nl: Ptr) => number;
@@ -61,6 +63,7 @@ export function bindLibs(names: typeof LIBRARIES): Libs | null {
     const mnl = koffi.load(names.mnl);
     const libc = koffi.load(names.libc);
     const f = (lib: ReturnType<Koffi["load"]>, decl: string) => lib.func(decl);
+    const sendto = f(mnl, "long mnl_socket_sendto(void *nl, const void *buf, size_t len)");
     return {
       koffi,
       ruleAlloc: f(nftnl, "void *nftnl_rule_alloc(void)"),
@@ -81,7 +84,12 @@ export function bindLibs(names: typeof LIBRARIES): Libs | null {
       socketBind: f(mnl, "int mnl_socket_bind(void *nl, unsigned int groups, int pid)"),
       socketFd: f(mnl, "int mnl_socket_get_fd(void *nl)"),
       socketPortid: f(mnl, "unsigned int mnl_socket_get_portid(void *nl)"),
-      socketSendto: f(mnl, "long mnl_socket_sendto(void *nl, const void *buf, size_t len)"),
+      socketSendto: sendto,
+      // koffi hands the call's errno to koffi.errno() on the main thread before the callback.
+      socketSendtoAsync: (nl, buf, len) =>
+        new Promise((resolve, reject) =>
+          sendto.async(nl, buf, len, (error: unknown, sent: number) => (error ? reject(error as Error) : resolve({ sent, errno: sent < 0 ? koffi.errno() : 0 }))),
+        ),
       socketRecvfrom: f(mnl, "long mnl_socket_recvfrom(void *nl, void *buf, size_t len)"),
       socketSetsockopt: f(mnl, "int mnl_socket_setsockopt(void *nl, int type, void *buf, uint32_t len)"),
       socketClose: f(mnl, "int mnl_socket_close(void *nl)"),

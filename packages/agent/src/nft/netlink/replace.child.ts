@@ -38,37 +38,46 @@ if (sender === null) {
 }
 
 const countersOf = (c: ChildCase) => (c.counters === undefined ? undefined : new Map(Object.entries(c.counters)));
-const load = (c: ChildCase) => {
+const load = async (c: ChildCase) => {
   nft(["flush", "ruleset"]);
   nft(["-f", "-"], c.setup);
   const batch = encodeReplace(c.ir, table, countersOf(c));
   if (batch === null) throw new Error(`${c.name}: encodeReplace gave null`);
   const hex = batch.toString("hex");
   const t = performance.now();
-  sender.send(batch);
-  return { hex, ms: performance.now() - t };
+  // How often the event loop turned while the kernel committed: the send runs on a worker thread.
+  let loopTicks = 0;
+  const tick = setInterval(() => loopTicks++, 1);
+  try {
+    await sender.send(batch);
+  } finally {
+    clearInterval(tick);
+  }
+  return { hex, ms: performance.now() - t, loopTicks };
 };
 
-const results = cases.map((c) => {
-  const { hex, ms } = load(c);
-  return { name: c.name, batch: hex, ms, json: nft(["-j", "list", "table", "inet", table]), text: nft(["list", "table", "inet", table]), filter: nft(["list", "table", "inet", "filter"]), ruleset: nft(["list", "ruleset"]) };
-});
+const results = [];
+for (const c of cases) {
+  const { hex, ms, loopTicks } = await load(c);
+  results.push({ name: c.name, batch: hex, ms, loopTicks, json: nft(["-j", "list", "table", "inet", table]), text: nft(["list", "table", "inet", table]), filter: nft(["list", "table", "inet", "filter"]), ruleset: nft(["list", "ruleset"]) });
+}
 
-const refused = refusals.map((r) => {
+const refused = [];
+for (const r of refusals) {
   const base = cases.find((c) => c.name === r.before);
   if (base === undefined) throw new Error(`${r.name}: no case ${r.before}`);
-  load(base);
+  await load(base);
   const before = nft(["list", "ruleset"]);
   const batch = encodeReplace(r.ir, table);
   let error: { name: string; message: string; errno?: number; messageIndex?: number; unknownOutcome?: boolean } | null = null;
   try {
     if (batch === null) throw new Error("encodeReplace gave null");
-    sender.send(batch);
+    await sender.send(batch);
   } catch (err) {
     error = err instanceof ReplaceError ? { name: err.name, message: err.message, errno: err.errno, messageIndex: err.messageIndex, unknownOutcome: err.unknownOutcome } : { name: "Error", message: String(err) };
   }
-  return { name: r.name, error, same: nft(["list", "ruleset"]) === before };
-});
+  refused.push({ name: r.name, error, same: nft(["list", "ruleset"]) === before });
+}
 
 sender.close();
 process.stdout.write(JSON.stringify({ loaded: true, results, refused }));

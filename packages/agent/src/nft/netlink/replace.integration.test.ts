@@ -115,6 +115,8 @@ interface CaseResult {
   name: string;
   batch: string;
   ms: number;
+  /** How often a 1 ms interval fired while the batch was sent and committed. */
+  loopTicks: number;
   json: string;
   text: string;
   filter: string;
@@ -195,6 +197,11 @@ describe("full replace as one netlink batch, against nft -f (in scratch network 
   it("loads koffi and libmnl in the namespace", () => {
     expect(report.loaded).toBe(true);
     expect(report.results.map((r) => r.name)).toEqual(CASES.map((c) => c.name));
+  });
+
+  it("sends and commits off the event loop: timers fire while the kernel commits 600 farms", () => {
+    const ours = report.results.find((r) => r.name === "600 farms") as CaseResult;
+    expect(ours.loopTicks, `${ours.ms.toFixed(1)} ms in the send`).toBeGreaterThan(0);
   });
 
   it.each(CASES.map((c) => c.name))("%s: the batch is nft's, byte for byte", (name) => {
