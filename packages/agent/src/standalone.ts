@@ -96,7 +96,7 @@ export class StandaloneFarms implements NftlbFarms {
    */
   async compactSaved(config: Config, ir: IrRuleset): Promise<IrRuleset> {
     try {
-      const built = buildRuleset(config, { table: this.options.applier.table, facts: await this.options.resolveFacts(neededFacts(config)), memo: false });
+      const built = buildRuleset(config, { table: this.options.applier.table, facts: await this.options.resolveFacts(neededFacts(config)), memo: buildMemo(config) });
       const diff = diffIr(ir, built);
       return diff.tables.length === 0 && diff.order === undefined ? built : ir;
     } catch {
@@ -190,8 +190,7 @@ export class StandaloneFarms implements NftlbFarms {
           ? { ok: false as const, reason: "host facts changed" }
           : this.planLane(before.ir, before.config, config, changed, facts);
     this.lastPlan = lane.ok ? { lane: true } : { lane: false, reason: lane.reason };
-    // No build memo: the agent keeps one IR and changes it through the lane (BuildOptions.memo).
-    const ir = lane.ok ? lane.ir : buildRuleset(config, { table: applier.table, facts, memo: false });
+    const ir = lane.ok ? lane.ir : buildRuleset(config, { table: applier.table, facts, memo: buildMemo(config) });
     if (lane.ok && before.ir !== null) await applier.applyPlanned(ir, { from: before.ir, ops: lane.ops });
     else await applier.apply(ir);
     try {
@@ -213,6 +212,16 @@ export class StandaloneFarms implements NftlbFarms {
     this.appliedFacts = factsKey;
     this.appliedNeeded = needed;
   }
+}
+
+/**
+ * Whether the agent's builds of `config` keep build's memo (BuildOptions.memo). Changes of a
+ * config without dsr farms take core's lane, and the whole IR is built only at start: the memo
+ * would only hold 4.9 MB more at 10,000 farms. A change that touches a dsr farm is built whole,
+ * and the memo makes that 33 ms at 10,000 farms instead of 190 ms (build and plan, in-process).
+ */
+function buildMemo(config: Config): boolean {
+  return config.farms.some((f) => f.mode === "dsr");
 }
 
 /** Whether a farm named in `changed` is a dsr farm before or after the change. */

@@ -67,6 +67,36 @@ describe("StandaloneFarms", () => {
     expect(applier.lastApplied).not.toBeNull();
   });
 
+  it("keeps build's memo only for a config with dsr farms, whose changes are built whole", async () => {
+    const chainOf = (name: string) => applier.lastApplied?.tables.find((t) => t.family === "inet")?.chains.find((c) => c.name === name);
+    const api = { ...web, name: "api", "virtual-ports": "81" };
+    const plain = farms();
+    await plain.merge({ farms: [web, api] });
+    const apiChain = chainOf("farm-api-4");
+    // A backend added to web changes the table's counter names: built whole, api's chain anew.
+    expect(await plain.merge({ farms: [{ name: "web", backends: [{ name: "b2", "ip-addr": "198.18.2.12" }] }] })).toEqual({ ok: true });
+    expect(plain.lastPlan).toMatchObject({ lane: false });
+    expect(chainOf("farm-api-4")).toEqual(apiChain);
+    expect(chainOf("farm-api-4")).not.toBe(apiChain);
+
+    const dsr = {
+      name: "fast",
+      "virtual-addr": "198.18.1.101",
+      "virtual-ports": "443",
+      mode: "dsr",
+      iface: "eth-in",
+      "ether-addr": "02:00:00:00:00:01",
+      backends: [{ name: "a", "ip-addr": "198.18.2.31", "ether-addr": "02:00:00:00:00:31" }],
+    };
+    const withDsr = farms();
+    await withDsr.merge({ farms: [web, { ...api, name: "db" }, dsr] });
+    const dbChain = chainOf("farm-db-4");
+    expect(await withDsr.merge({ farms: [{ name: "fast", backends: [{ name: "a", weight: 2 }] }] })).toEqual({ ok: true });
+    expect(withDsr.lastPlan).toEqual({ lane: false, reason: "farm fast is a dsr farm" });
+    // The farms the change did not touch come back from the memo: the very same chains.
+    expect(chainOf("farm-db-4")).toBe(dbChain);
+  });
+
   it("restores the build of the saved config when it is the saved ruleset, and the saved ruleset when it is not", async () => {
     const service = farms();
     const config = parseConfig({ farms: [web, { ...web, name: "api", "virtual-ports": "81" }] });
