@@ -4,7 +4,7 @@ import { buildRuleset, DEFAULT_TABLE, isFarmChain, isFarmVerdict, type BuildOpti
 import { isCounterOfFarm } from "./counters.ts";
 import { addElementOp, type NftOp } from "./delta.ts";
 import { mapValueOf, type IrChain, type IrMap, type IrRuleset, type IrTable } from "./ir.ts";
-import type { ElementPatch, IrPatch, NamedListPatch, TablePatch } from "./ir-patch.ts";
+import { diffCounters, type ElementPatch, type IrPatch, type NamedListPatch, type TablePatch } from "./ir-patch.ts";
 
 // The lane for a change of a few farms at 10,000: the next IR, the nft operations and the
 // state journal's IR patch, computed from the previous IR by patching only the changed farms'
@@ -20,8 +20,7 @@ import type { ElementPatch, IrPatch, NamedListPatch, TablePatch } from "./ir-pat
 // Not taken (the caller builds and plans in full): a change that touches a dsr farm that is
 // up (before or after: dsr chains depend on host facts and live in the netdev table), a
 // change that is neither farms replaced in place plus farms appended at the end nor farms
-// removed, a change of a farm's counter names (the table's counter list), and an IR that does
-// not look like the build of the previous config.
+// removed, and an IR that does not look like the build of the previous config.
 
 type Element = [key: string, value: string];
 
@@ -319,11 +318,6 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
     for (const farm of [s.old, s.next]) {
       if (farm?.mode === "dsr" && farm.state === "up") throw new NoLane(`farm ${farm.name} is a dsr farm`);
     }
-    // The table's counters are one list in farm order; the lane keeps it as it is, which is
-    // right while the changed farms keep theirs (a state or weight change, the common case).
-    const before = contribution(s.old).counters;
-    const after = contribution(s.next).counters;
-    if (before.length !== after.length || before.some((c, i) => c !== after[i])) throw new NoLane(`the counters of farm ${(s.next ?? s.old)?.name ?? "?"} change`);
   }
   const inet = prevIr.tables.find((t) => t.family === "inet");
   if (inet === undefined || inet.name !== table) throw new NoLane("the previous IR has no inet table of the agent's");
@@ -412,10 +406,31 @@ function farmChange(prevIr: IrRuleset, prev: Config, next: Config, changed: Iter
   if (putMaps.length > 0) tablePatch.maps = { put: putMaps };
   if (elementPatches.length > 0) tablePatch.elements = elementPatches;
 
-  const nextInet: IrTable = { family: inet.family, name: inet.name, maps, chains: chains as IrChain[], ...(inet.counters !== undefined ? { counters: inet.counters } : {}) };
+  // Counter names: one list in farm order too (a backend's, whatever its state). planDelta adds
+  // the new ones before any chain, in the new list's order, and deletes the old ones after the
+  // elements, in the old list's order.
+  const counterList = inet.counters ?? [];
+  const countersOf = (farm: Farm | undefined) => contribution(farm).counters;
+  const counterStarts = startsOf(counterList, prev, isCounterOfFarm, 0);
+  const counterEdits = editsOf(counterList, counterStarts, slots, countersOf, (c) => c, (a, b) => a === b);
+  let counters = inet.counters;
+  const addCounters: NftOp[] = [];
+  const deleteCounters: NftOp[] = [];
+  if (counterEdits.length > 0) {
+    const list = applyEdits(counterList, counterEdits) as string[];
+    const { removed, inserted } = sides(counterEdits, counterList, (c) => c);
+    for (const [name] of [...inserted].sort((a, b) => a[1].at - b[1].at)) if (!removed.has(name)) addCounters.push({ op: "add counter", ...at, counter: name });
+    for (const [name] of [...removed].sort((a, b) => a[1].at - b[1].at)) if (!inserted.has(name)) deleteCounters.push({ op: "delete counter", ...at, counter: name });
+    counters = list.length > 0 ? list : undefined;
+    const patch = diffCounters(inet.counters, counters);
+    if (patch !== undefined) tablePatch.counters = patch;
+  }
+  if (counters !== undefined) startsByList.set(counters, { config: next, at: nextStarts(counterStarts, prev, next, slots, (farm) => countersOf(farm).length) });
+
+  const nextInet: IrTable = { family: inet.family, name: inet.name, maps, chains: chains as IrChain[], ...(counters !== undefined ? { counters } : {}) };
   const ir: IrRuleset = { tables: prevIr.tables.map((t) => (t === inet ? nextInet : t)) };
-  const ops = [...addObjects, ...flushes, ...deleteElements, ...deleteChains, ...addElements, ...addRules];
-  const changedTable = tablePatch.chains !== undefined || tablePatch.maps !== undefined || tablePatch.elements !== undefined;
+  const ops = [...addCounters, ...addObjects, ...flushes, ...deleteElements, ...deleteCounters, ...deleteChains, ...addElements, ...addRules];
+  const changedTable = tablePatch.chains !== undefined || tablePatch.maps !== undefined || tablePatch.elements !== undefined || tablePatch.counters !== undefined;
   return { ir, ops, patch: { tables: changedTable ? [tablePatch] : [] } };
 }
 
@@ -430,5 +445,6 @@ export function prepareFarmChange(ir: IrRuleset, config: Config): void {
     if (at !== undefined) startsByList.set(list, { config, at });
   };
   found(inet.chains, scanStarts(inet.chains, config, chainBelongs, SKELETON.chains.length));
+  if (inet.counters !== undefined) found(inet.counters, scanStarts(inet.counters, config, isCounterOfFarm, 0));
   for (const map of inet.maps) found(map.elements, scanStarts(map.elements, config, elementBelongs(map), 0));
 }

@@ -58,10 +58,9 @@ describe("planFarmChange: the lane for a change of a few farms", () => {
       { numRuns: Number(process.env.LANE_RUNS ?? 400) },
     );
     if (process.env.LANE_STATS) console.log({ taken, steps, reasons });
-    // Many changes take the lane; those that do not touch an up dsr farm, or
-    // change a farm's backend names (the table's counter list).
-    expect(taken).toBeGreaterThan(steps / 4);
-    for (const reason of reasons.keys()) expect(reason).toMatch(/dsr farm|counters of farm/);
+    // Most changes take the lane: all but those that touch an up dsr farm.
+    expect(taken).toBeGreaterThan(steps / 2);
+    for (const reason of reasons.keys()) expect(reason).toMatch(/dsr farm/);
   });
 
   it("patches one farm's chain among 1,000 and plans only its refill", () => {

@@ -136,7 +136,8 @@ function patchCounters(list: readonly string[] | undefined, patch: CounterPatch)
   return out.length === 0 ? undefined : out;
 }
 
-function diffCounters(before: readonly string[] | undefined, after: readonly string[] | undefined): CounterPatch | undefined {
+/** How a table's counter names changed (see CounterPatchSchema); undefined when they did not. */
+export function diffCounters(before: readonly string[] | undefined, after: readonly string[] | undefined): CounterPatch | undefined {
   if (before === after) return undefined;
   if (before !== undefined && after !== undefined && sameNames(before, after)) return undefined;
   const now = new Set(after ?? []);
